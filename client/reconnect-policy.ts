@@ -1,0 +1,12 @@
+/** Close codes after which reconnecting with the same credentials cannot succeed. */
+export const authFailureCodes: ReadonlySet<number> = new Set([4401, 4403])
+
+/**
+ * A `shouldReconnect` for y-websocket v3 providers talking to plait. y-websocket's default gives up on every
+ * 44xx close; plait's 4408 (auth timeout) and 4429 (too many frames before auth, rate limit) are worth a retry
+ * with backoff, while 4401 and 4403 and any other 44xx mean the server decided and retrying cannot help.
+ */
+export function shouldReconnect(event: { code: number }): boolean {
+  if (event.code === 4408 || event.code === 4429) return true
+  return !(event.code >= 4400 && event.code < 4500)
+}
