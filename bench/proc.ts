@@ -1,0 +1,75 @@
+// CPU time and RSS of a process, read from /proc/<pid>/stat and /proc/<pid>/status (Linux only).
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+
+const clockTicks = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+  } catch {
+    return 100
+  }
+})()
+
+/** utime + stime of a process in seconds, or null when it is gone. */
+export function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name is in parentheses and may contain spaces: fields start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks
+  } catch {
+    return null
+  }
+}
+
+/** Resident set size in KiB (VmRSS), or null when the process is gone. */
+export function rssKiB(pid: number): number | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(status)
+    return match ? Number(match[1]) : null
+  } catch {
+    return null
+  }
+}
+
+/** CPU % (of one core) and RSS of one process over a measurement window, sampled every `everyMs`. */
+export class ProcessSampler {
+  private readonly startCpu: number
+  private readonly startAt: number
+  private readonly timer: NodeJS.Timeout
+  private maxRss = 0
+  private lastRss = 0
+
+  constructor(
+    readonly pid: number,
+    everyMs = 500,
+  ) {
+    this.startCpu = cpuSeconds(pid) ?? 0
+    this.startAt = performance.now()
+    this.sample()
+    this.timer = setInterval(() => this.sample(), everyMs)
+    this.timer.unref()
+  }
+
+  private sample(): void {
+    const rss = rssKiB(this.pid)
+    if (rss === null) return
+    this.lastRss = rss
+    if (rss > this.maxRss) this.maxRss = rss
+  }
+
+  /** Stops sampling and returns the window's average CPU % and the max and last RSS in KiB. */
+  stop(): { cpuPercent: number; maxRssKiB: number; lastRssKiB: number } {
+    clearInterval(this.timer)
+    this.sample()
+    const seconds = (performance.now() - this.startAt) / 1000
+    const cpu = (cpuSeconds(this.pid) ?? this.startCpu) - this.startCpu
+    return {
+      cpuPercent: seconds > 0 ? (cpu / seconds) * 100 : 0,
+      maxRssKiB: this.maxRss,
+      lastRssKiB: this.lastRss,
+    }
+  }
+}

@@ -1,0 +1,170 @@
+// `npm run bench -- [scenario ...] [--targets a,b] [--quick] [--cpu-prof <dir>]`
+// Runs each scenario against each target in turn on this machine and prints plait's ratios to the others.
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { describeMachine, fullReport, type ScenarioReport, scenarioSection } from './report.js'
+import { RunContext, type Scenario, type TargetRun } from './scenario.js'
+import { fanout } from './scenarios/fanout.js'
+import { hotRoom } from './scenarios/hot-room.js'
+import { allTargets, repoRoot, type Target, targetByName } from './targets.js'
+
+const scenarios: readonly Scenario[] = [fanout, hotRoom]
+
+const usage = `usage: npm run bench -- [${scenarios.map((s) => s.name).join('|')} ...] [options]
+  (no scenario: all of them)
+  --targets <list>   comma-separated subset of ${allTargets.map((t) => t.name).join(',')} (default: all)
+  --quick            small counts and short durations, for developing the bench
+  --cpu-prof <dir>   run plait with node --cpu-prof, profiles written to <dir> when it stops
+  --out <dir>        where results go (default bench/results)
+  --no-write         print only, write no result files`
+
+function parse() {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      targets: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
+      out: { type: 'string' },
+      'no-write': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  })
+  if (values.help) {
+    console.log(usage)
+    process.exit(0)
+  }
+  const chosen =
+    positionals.length === 0
+      ? [...scenarios]
+      : positionals.map((name) => scenarios.find((s) => s.name === name))
+  const unknownScenario = positionals.find((name) => !scenarios.some((s) => s.name === name))
+  if (unknownScenario !== undefined) throw new Error(`unknown scenario '${unknownScenario}'\n${usage}`)
+  const targetNames = values.targets
+    ? values.targets.split(',').map((t) => t.trim())
+    : allTargets.map((t) => t.name)
+  const targets: Target[] = []
+  for (const name of targetNames) {
+    const target = targetByName(name)
+    if (!target) throw new Error(`unknown target '${name}'\n${usage}`)
+    targets.push(target)
+  }
+  return {
+    scenarios: chosen.filter((s): s is Scenario => s !== undefined),
+    targets,
+    quick: values.quick ?? false,
+    cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : null,
+    outDir: resolve(values.out ?? join(repoRoot, 'bench', 'results')),
+    write: !values['no-write'],
+  }
+}
+
+/** Pins every thread of this process (the load generator) to core 1, so the server has core 0 to itself. */
+function pinSelf(): boolean {
+  if (cpus().length < 2) {
+    console.error('fewer than 2 cores: server and load generator share them (numbers are not comparable)')
+    return false
+  }
+  execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' })
+  return true
+}
+
+async function runOne(
+  scenario: Scenario,
+  target: Target,
+  opts: ReturnType<typeof parse>,
+  workRoot: string,
+  pinned: boolean,
+) {
+  const base = { target: target.name, label: target.label, metrics: {}, notes: [] }
+  const unavailable = target.unavailable()
+  if (unavailable !== null) {
+    console.error(`  [${target.name}] skipped: ${unavailable}`)
+    return { ...base, skipped: unavailable } satisfies TargetRun
+  }
+  const workDir = join(workRoot, `${scenario.name}-${target.name}`)
+  mkdirSync(workDir, { recursive: true })
+  const ctx = new RunContext(
+    target,
+    opts.quick,
+    target.name === 'plait' ? opts.cpuProfDir : null,
+    workDir,
+    pinned,
+  )
+  const startedAt = performance.now()
+  try {
+    const outcome = await scenario.run(ctx)
+    ctx.log(`done in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`)
+    return { ...base, ...outcome, skipped: null } satisfies TargetRun
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err)
+    ctx.log(`FAILED: ${message} (server log: ${join(workDir, 'server.log')})`)
+    return { ...base, skipped: `failed: ${message}` } satisfies TargetRun
+  } finally {
+    await ctx.stopServers()
+  }
+}
+
+async function main(): Promise<void> {
+  const opts = parse()
+  const pinned = pinSelf()
+  const machine = describeMachine(pinned)
+  if (opts.cpuProfDir) mkdirSync(opts.cpuProfDir, { recursive: true })
+  const workRoot = mkdtempSync(join(tmpdir(), 'plait-bench-'))
+  console.error(
+    `bench: ${opts.scenarios.map((s) => s.name).join(', ')} × ${opts.targets.map((t) => t.name).join(', ')}`,
+  )
+  console.error(`bench: scratch in ${workRoot}${opts.quick ? ' (quick mode)' : ''}`)
+  const reports: ScenarioReport[] = []
+  let failed = false
+  try {
+    for (const scenario of opts.scenarios) {
+      console.error(`\n== ${scenario.name}: ${scenario.params(opts.quick)}`)
+      const runs: TargetRun[] = []
+      for (const target of opts.targets) {
+        const run = await runOne(scenario, target, opts, workRoot, pinned)
+        if (run.skipped?.startsWith('failed')) failed = true
+        runs.push(run)
+      }
+      const report = { scenario, params: scenario.params(opts.quick), runs }
+      reports.push(report)
+      console.log(`\n${scenarioSection(report)}\n`)
+    }
+  } finally {
+    // Data directories of finished runs are not needed; logs of failed ones are.
+    if (!failed) rmSync(workRoot, { recursive: true, force: true })
+  }
+  const targetsLine = opts.targets.map((t) => `${t.name} = ${t.label}`).join('; ')
+  const markdown = fullReport(machine, reports, targetsLine)
+  if (opts.write) {
+    mkdirSync(opts.outDir, { recursive: true })
+    const stamp = machine.date.slice(0, 19).replace(/[:T]/g, '-')
+    const suffix = opts.quick ? '-quick' : ''
+    const mdPath = join(opts.outDir, `${machine.date.slice(0, 10)}${suffix}.md`)
+    const jsonPath = join(opts.outDir, `${stamp}${suffix}.json`)
+    writeFileSync(mdPath, `${markdown}\n`)
+    writeFileSync(
+      jsonPath,
+      `${JSON.stringify({ machine, quick: opts.quick, reports: reports.map((r) => ({ scenario: r.scenario.name, params: r.params, runs: r.runs })) }, null, 2)}\n`,
+    )
+    console.error(`\nbench: wrote ${mdPath} and ${jsonPath}`)
+  }
+  if (opts.cpuProfDir) console.error(`bench: plait CPU profiles in ${opts.cpuProfDir}`)
+  if (failed) process.exitCode = 1
+}
+
+const interrupt = () => {
+  // The exit handler in server-process.ts kills every server still running.
+  console.error('\nbench: interrupted, stopping servers')
+  process.exit(130)
+}
+process.on('SIGINT', interrupt)
+process.on('SIGTERM', interrupt)
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err)
+  process.exit(1)
+})
