@@ -1,0 +1,168 @@
+// The embedded default store: one LevelDB directory per process.
+//
+// Keys (room names never contain control characters, so NUL separates fields unambiguously):
+//   r\0<room>            the room exists (an index, so listing rooms never scans the logs)
+//   s\0<room>            snapshot: [format 1][varUint throughSeq][Yjs update]
+//   l\0<room>\0<seq>     one update; seq is 12 hex digits so keys sort in append order
+
+import { Level } from 'level'
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import { type DocumentStore, type StoredRoom, StoreError, type WriteBatch } from './store.js'
+
+const SNAPSHOT_FORMAT = 1
+const SEQ_DIGITS = 12
+
+const roomKey = (room: string) => `r\0${room}`
+const snapshotKey = (room: string) => `s\0${room}`
+const logPrefix = (room: string) => `l\0${room}\0`
+const logKey = (room: string, seq: number) => logPrefix(room) + seq.toString(16).padStart(SEQ_DIGITS, '0')
+
+type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string }
+
+const EMPTY = new Uint8Array(0)
+
+export function encodeSnapshot(throughSeq: number, update: Uint8Array): Uint8Array {
+  const encoder = encoding.createEncoder()
+  encoding.writeUint8(encoder, SNAPSHOT_FORMAT)
+  encoding.writeVarUint(encoder, throughSeq)
+  encoding.writeUint8Array(encoder, update)
+  return encoding.toUint8Array(encoder)
+}
+
+export function decodeSnapshot(bytes: Uint8Array): { throughSeq: number; update: Uint8Array } {
+  const decoder = decoding.createDecoder(bytes)
+  const format = decoding.readUint8(decoder)
+  if (format !== SNAPSHOT_FORMAT) throw new Error(`unknown snapshot format ${format}`)
+  const throughSeq = decoding.readVarUint(decoder)
+  return { throughSeq, update: decoding.readTailAsUint8Array(decoder) }
+}
+
+export class LevelStore implements DocumentStore {
+  private readonly db: Level<string, Uint8Array>
+  // Rooms this process has seen exist on disk; the first append of any other room also writes its index key.
+  private readonly knownRooms = new Set<string>()
+
+  constructor(readonly location: string) {
+    this.db = new Level<string, Uint8Array>(location, { keyEncoding: 'utf8', valueEncoding: 'view' })
+  }
+
+  get isOpen(): boolean {
+    return this.db.status === 'open'
+  }
+
+  async open(): Promise<void> {
+    try {
+      await this.db.open()
+    } catch (error) {
+      const cause = (error as { cause?: { message?: string } }).cause
+      if (cause?.message?.includes('lock')) {
+        throw new StoreError(
+          `The data directory ${this.location} is in use by another plait process; stop it or choose another --data directory.`,
+          'locked',
+          { cause: error },
+        )
+      }
+      throw new StoreError(
+        `Cannot open the data directory ${this.location}: ${cause?.message ?? String(error)}`,
+        'io',
+        {
+          cause: error,
+        },
+      )
+    }
+  }
+
+  async load(room: string): Promise<StoredRoom> {
+    const [indexed, snapshotBytes] = await this.db.getMany([roomKey(room), snapshotKey(room)])
+    let snapshot: Uint8Array | null = null
+    let lastSeq = 0
+    if (snapshotBytes !== undefined) {
+      try {
+        const decoded = decodeSnapshot(snapshotBytes)
+        snapshot = decoded.update
+        lastSeq = decoded.throughSeq
+      } catch (error) {
+        throw new StoreError(`the stored snapshot of room "${room}" is unreadable`, 'corrupt', {
+          cause: error,
+        })
+      }
+    }
+    const updates: Uint8Array[] = []
+    let logBytes = 0
+    const prefix = logPrefix(room)
+    const firstSeq = lastSeq + 1
+    // Entries at or below the snapshot's sequence are already inside it (left by a compaction that
+    // could not delete them); skip them.
+    for await (const [key, value] of this.db.iterator({
+      gte: logKey(room, firstSeq),
+      lt: `${prefix}\uffff`,
+    })) {
+      const seq = Number.parseInt(key.slice(prefix.length), 16)
+      if (seq !== lastSeq + 1) {
+        throw new StoreError(
+          `the update log of room "${room}" has a gap: expected update ${lastSeq + 1}, found ${seq}`,
+          'corrupt',
+        )
+      }
+      lastSeq = seq
+      updates.push(value)
+      logBytes += value.byteLength
+    }
+    const exists = indexed !== undefined || snapshot !== null || updates.length > 0
+    if (exists) this.knownRooms.add(room)
+    return { exists, snapshot, updates, lastSeq, firstSeq, logBytes }
+  }
+
+  async write(batch: WriteBatch): Promise<void> {
+    const ops: Op[] = []
+    for (const { room, seq, update } of batch.appends) {
+      if (!this.knownRooms.has(room)) {
+        ops.push({ type: 'put', key: roomKey(room), value: EMPTY })
+        this.knownRooms.add(room)
+      }
+      ops.push({ type: 'put', key: logKey(room, seq), value: update })
+    }
+    for (const { room, snapshot, fromSeq, throughSeq } of batch.compactions) {
+      if (!this.knownRooms.has(room)) {
+        ops.push({ type: 'put', key: roomKey(room), value: EMPTY })
+        this.knownRooms.add(room)
+      }
+      ops.push({ type: 'put', key: snapshotKey(room), value: encodeSnapshot(throughSeq, snapshot) })
+      for (let seq = fromSeq; seq <= throughSeq; seq++) ops.push({ type: 'del', key: logKey(room, seq) })
+    }
+    if (ops.length === 0) return
+    try {
+      await this.db.batch(ops)
+    } catch (error) {
+      // Nothing of the batch is on disk; the index keys must be written again next time.
+      for (const op of ops)
+        if (op.type === 'put' && op.key.startsWith('r\0')) this.knownRooms.delete(op.key.slice(2))
+      throw new StoreError(`writing to ${this.location} failed: ${(error as Error).message}`, 'io', {
+        cause: error,
+      })
+    }
+  }
+
+  async listRooms(): Promise<string[]> {
+    const rooms: string[] = []
+    for await (const key of this.db.keys({ gte: 'r\0', lt: 'r\u0001' })) rooms.push(key.slice(2))
+    return rooms
+  }
+
+  async deleteRoom(room: string): Promise<void> {
+    const ops: Op[] = [
+      { type: 'del', key: roomKey(room) },
+      { type: 'del', key: snapshotKey(room) },
+    ]
+    const prefix = logPrefix(room)
+    for await (const key of this.db.keys({ gte: prefix, lt: `${prefix}\uffff` }))
+      ops.push({ type: 'del', key })
+    await this.db.batch(ops)
+    this.knownRooms.delete(room)
+  }
+
+  async close(): Promise<void> {
+    if (this.db.status === 'open' || this.db.status === 'opening') await this.db.close()
+  }
+}

@@ -1,0 +1,276 @@
+// One WebSocket for one document: its state (authenticating → joining → open → closed), the bounded
+// queue of frames that arrive before it may act, rate and backpressure limits, and clean closing.
+import type { WebSocket } from 'ws'
+import type { AuthVerdict } from './auth-gate.js'
+import { Closes } from './close-codes.js'
+import type { Metrics } from './metrics.js'
+import {
+  decodeClientMessage,
+  encodeAuthenticated,
+  encodePermissionDenied,
+  ProtocolError,
+} from './protocol.js'
+import type { Room, RoomMember } from './room.js'
+
+/** What a connection needs from the gateway that accepted it; shared by all connections. */
+export interface ConnectionContext {
+  readonly metrics: Metrics
+  readonly limits: {
+    maxBufferedBytes: number
+    preAuthMaxFrames: number
+    preAuthMaxBytes: number
+    maxMessagesPerSecond: number
+    maxClientsPerRoom: number
+  }
+  /** Verifies a token for this connection's room; null when auth is off. */
+  readonly verify: ((token: string, connection: Connection) => Promise<AuthVerdict>) | null
+  acquireRoom(name: string): Room | null
+  onClosed(connection: Connection, code: number, reason: string): void
+  logError(connection: Connection, error: unknown): string
+}
+
+type ConnectionState = 'authenticating' | 'verifying' | 'joining' | 'open' | 'closing' | 'closed'
+
+let nextId = 1
+
+export class Connection implements RoomMember {
+  readonly id = nextId++
+  readonly openedAt = Date.now()
+  state: ConnectionState
+  canWrite = true
+  userId: string | null = null
+  room: Room | null = null
+  /** Set by the heartbeat; cleared by any pong or frame. */
+  awaitingPong = false
+  /** Close deadline while authenticating (ms since epoch). */
+  readonly authDeadline: number
+  private queue: Uint8Array[] | null = null
+  private queuedBytes = 0
+  private rateWindowStart = 0
+  private rateCount = 0
+  private closeCode = 0
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly roomName: string,
+    readonly ip: string,
+    private readonly ctx: ConnectionContext,
+    authTimeoutMs: number,
+  ) {
+    this.authDeadline = this.openedAt + authTimeoutMs
+    this.state = ctx.verify === null ? 'joining' : 'authenticating'
+    if (ctx.verify === null) this.joinRoom()
+  }
+
+  /** A token that came in the URL query (only accepted with --allow-query-token). */
+  receiveQueryToken(token: string): void {
+    if (this.state === 'authenticating') this.authenticate(token)
+  }
+
+  /** Every frame from the socket. */
+  receive(data: Uint8Array, isBinary: boolean): void {
+    const metrics = this.ctx.metrics
+    metrics.framesIn++
+    metrics.bytesIn += data.byteLength
+    this.awaitingPong = false
+    if (this.state === 'closing' || this.state === 'closed') return
+    if (!this.withinRate()) {
+      this.close(Closes.rateLimited, 'too many messages; slow down')
+      return
+    }
+    if (!isBinary) {
+      this.close(Closes.protocolError, 'text frames are not part of the protocol; send binary frames')
+      return
+    }
+    if (this.state === 'open') {
+      this.process(data)
+      return
+    }
+    if (this.state === 'authenticating' && this.isTokenFrame(data)) return
+    this.enqueue(data)
+  }
+
+  private withinRate(): boolean {
+    const now = Date.now()
+    if (now - this.rateWindowStart >= 1000) {
+      this.rateWindowStart = now
+      this.rateCount = 0
+    }
+    return ++this.rateCount <= this.ctx.limits.maxMessagesPerSecond
+  }
+
+  /** While authenticating: a token frame starts verification; returns false for any other frame. */
+  private isTokenFrame(data: Uint8Array): boolean {
+    // Token frames start with [2][0]; anything else waits in the queue for the verdict.
+    if (data[0] !== 2 || data[1] !== 0) return false
+    let token: string
+    try {
+      const message = decodeClientMessage(data)
+      if (message.kind !== 'auth-token') return false
+      token = message.token
+    } catch (error) {
+      this.close(error instanceof ProtocolError ? error.code : Closes.protocolError, (error as Error).message)
+      return true
+    }
+    this.authenticate(token)
+    return true
+  }
+
+  private authenticate(token: string): void {
+    const verify = this.ctx.verify
+    if (verify === null) return
+    this.state = 'verifying'
+    verify(token, this).then(
+      (verdict) => {
+        if (this.state !== 'verifying') return
+        if (!verdict.ok) {
+          // Permission-denied first: stock y-websocket clients report its reason.
+          this.sendRaw(encodePermissionDenied(verdict.reason))
+          this.close(verdict.code, verdict.reason)
+          return
+        }
+        this.userId = verdict.userId
+        this.canWrite = verdict.canWrite
+        this.sendRaw(encodeAuthenticated(verdict.canWrite ? 'read-write' : 'readonly'))
+        this.state = 'joining'
+        this.joinRoom()
+      },
+      (error: unknown) => {
+        const id = this.ctx.logError(this, error)
+        this.close(Closes.internalError, `authentication failed on the server (error ${id})`)
+      },
+    )
+  }
+
+  private enqueue(data: Uint8Array): void {
+    const limits = this.ctx.limits
+    const queue = this.queue ?? []
+    this.queue = queue
+    this.queuedBytes += data.byteLength
+    if (queue.length >= limits.preAuthMaxFrames || this.queuedBytes > limits.preAuthMaxBytes) {
+      this.close(Closes.rateLimited, 'too many frames before the connection was admitted')
+      return
+    }
+    queue.push(data)
+  }
+
+  private joinRoom(): void {
+    const room = this.ctx.acquireRoom(this.roomName)
+    if (room === null) {
+      this.close(Closes.tryAgainLater, 'the server holds its maximum number of rooms; try again later')
+      return
+    }
+    if (room.size >= this.ctx.limits.maxClientsPerRoom) {
+      this.close(Closes.tryAgainLater, 'this room is full; try again later')
+      return
+    }
+    this.room = room
+    if (room.state === 'ready' || room.state === 'unloading') {
+      this.enterRoom(room)
+      return
+    }
+    room.ready.then(
+      () => this.enterRoom(room),
+      (error: unknown) => {
+        if (this.state === 'closing' || this.state === 'closed') return
+        const id = this.ctx.logError(this, error)
+        this.close(
+          Closes.internalError,
+          `this document could not be loaded (error ${id}); its data is untouched`,
+        )
+      },
+    )
+  }
+
+  private enterRoom(room: Room): void {
+    if (this.state !== 'joining') return
+    if (room.state !== 'ready' && room.state !== 'unloading') {
+      // It failed or unloaded while we waited: start again with a fresh room.
+      this.joinRoom()
+      return
+    }
+    this.state = 'open'
+    room.join(this)
+    const queue = this.queue
+    this.queue = null
+    this.queuedBytes = 0
+    if (queue !== null) for (const frame of queue) if (this.state === 'open') this.process(frame)
+  }
+
+  private process(frame: Uint8Array): void {
+    const room = this.room
+    if (room === null) return
+    try {
+      room.handle(this, decodeClientMessage(frame))
+    } catch (error) {
+      if (error instanceof ProtocolError) {
+        this.close(error.code, error.message)
+      } else {
+        const id = this.ctx.logError(this, error)
+        this.close(Closes.internalError, `internal error (error ${id})`)
+      }
+    }
+  }
+
+  /** Sends to an admitted socket; a socket too far behind is closed instead (1013). */
+  send(frame: Uint8Array): void {
+    if (this.state !== 'open') return
+    if (this.ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
+      this.close(Closes.tryAgainLater, 'client is not reading fast enough')
+      // Its buffer is what we want to free: do not wait for a close handshake it will not read.
+      setTimeout(() => this.ws.terminate(), 1000).unref()
+      return
+    }
+    this.sendRaw(frame)
+  }
+
+  private sendRaw(frame: Uint8Array): void {
+    this.ws.send(frame)
+    this.ctx.metrics.framesOut++
+    this.ctx.metrics.bytesOut += frame.byteLength
+  }
+
+  close(code: number, reason: string): void {
+    if (this.state === 'closing' || this.state === 'closed') return
+    this.state = 'closing'
+    this.closeCode = code
+    this.queue = null
+    this.leaveRoom()
+    // Close reasons are limited to 123 bytes by the protocol.
+    this.ws.close(code, truncateUtf8(reason, 123))
+  }
+
+  /** Heartbeat found it dead, or shutdown: drop it without a handshake. */
+  terminate(): void {
+    if (this.closeCode === 0) this.closeCode = Closes.abnormal
+    this.ws.terminate()
+  }
+
+  /** ws reported a protocol violation (bad RSV bits, oversized frame…) and is closing the socket. */
+  noteSocketError(code: number): void {
+    if (this.closeCode === 0) this.closeCode = code
+  }
+
+  /** The socket is gone (ws 'close' event). */
+  closed(code: number, reason: string): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    this.queue = null
+    this.leaveRoom()
+    this.ctx.onClosed(this, this.closeCode || code, reason)
+  }
+
+  private leaveRoom(): void {
+    const room = this.room
+    if (room === null) return
+    this.room = null
+    room.leave(this)
+  }
+}
+
+function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text
+  let end = Math.min(text.length, maxBytes)
+  while (end > 0 && Buffer.byteLength(text.slice(0, end)) > maxBytes - 3) end--
+  return `${text.slice(0, end)}...`
+}

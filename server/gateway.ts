@@ -1,0 +1,257 @@
+// The WebSocket side of the port: checks an upgrade before a socket exists (room name, origin, per-IP
+// limits), hands accepted sockets to Connections, and runs the one heartbeat timer for all of them.
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { type RawData, WebSocket, WebSocketServer } from 'ws'
+import type { AuthVerdict } from './auth-gate.js'
+import { Closes } from './close-codes.js'
+import type { Config } from './config.js'
+import { Connection, type ConnectionContext } from './connection.js'
+import type { Logger } from './logger.js'
+import type { Metrics } from './metrics.js'
+import { parseRoomName } from './room-name.js'
+import type { RoomRegistry } from './room-registry.js'
+
+export type Verifier = (token: string, room: string, request: IncomingMessage) => Promise<AuthVerdict>
+
+const connectionOf = Symbol('plait.connection')
+type TaggedSocket = WebSocket & { [connectionOf]: Connection }
+
+// Shared listeners (this = the socket), so a socket costs no closures of its own.
+const connectionFor = (ws: WebSocket) => (ws as TaggedSocket)[connectionOf]
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  // perMessageDeflate is off and binaryType is the default, so data is a single Buffer.
+  connectionFor(this).receive(data as Buffer, isBinary)
+}
+function onPong(this: WebSocket): void {
+  connectionFor(this).awaitingPong = false
+}
+function onClose(this: WebSocket, code: number, reason: Buffer): void {
+  connectionFor(this).closed(code, reason.toString())
+}
+function onError(this: WebSocket, error: Error & { code?: string }): void {
+  // ws closes the socket itself after a protocol error; without this listener Node would crash.
+  const code =
+    error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+      ? Closes.tooBig
+      : error.code === 'WS_ERR_INVALID_UTF8'
+        ? Closes.invalidPayload
+        : Closes.protocolError
+  connectionFor(this).noteSocketError(code)
+}
+
+const statusText: Record<number, string> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+}
+
+export class Gateway {
+  readonly connections = new Set<Connection>()
+  private readonly wss: WebSocketServer
+  private readonly heartbeat: NodeJS.Timeout
+  private readonly authSweep: NodeJS.Timeout | null
+  private readonly socketsPerIp = new Map<string, number>()
+  private readonly upgradesPerIp = new Map<string, { windowStart: number; count: number }>()
+  private readonly context: ConnectionContext
+  private accepting = true
+
+  constructor(
+    private readonly config: Config,
+    registry: RoomRegistry,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly verifier: Verifier | null,
+    private readonly isReady: () => boolean,
+  ) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: config.maxFrameBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    })
+    this.context = {
+      metrics,
+      limits: config,
+      verify: verifier === null ? null : (token, connection) => this.verify(token, connection),
+      acquireRoom: (name) => registry.acquire(name),
+      onClosed: (connection, code, reason) => this.onConnectionClosed(connection, code, reason),
+      logError: (connection, error) => {
+        const id = Math.random().toString(36).slice(2, 10)
+        this.log.error(
+          { errorId: id, room: connection.roomName, conn: connection.id, err: error },
+          'connection error',
+        )
+        return id
+      },
+    }
+    this.heartbeat = setInterval(() => this.beat(), config.heartbeatMs)
+    this.heartbeat.unref()
+    this.authSweep = verifier === null ? null : setInterval(() => this.expireAuth(), 250)
+    this.authSweep?.unref()
+  }
+
+  get openSockets(): number {
+    return this.connections.size
+  }
+
+  private requests = new WeakMap<Connection, IncomingMessage>()
+
+  private verify(token: string, connection: Connection): Promise<AuthVerdict> {
+    const request = this.requests.get(connection)
+    if (this.verifier === null || request === undefined) return Promise.reject(new Error('no verifier'))
+    return this.verifier(token, connection.roomName, request)
+  }
+
+  /** The 'upgrade' event of the HTTP server. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy())
+    const admitted = this.checkUpgrade(request)
+    if ('status' in admitted) {
+      this.refuse(socket, admitted.status, admitted.reason, admitted.metric)
+      return
+    }
+    const { room, ip, queryToken } = admitted
+    if (queryToken !== null)
+      this.log.warn({ room }, 'token accepted from the URL query (--allow-query-token)')
+    this.socketsPerIp.set(ip, (this.socketsPerIp.get(ip) ?? 0) + 1)
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, room, ip, queryToken))
+  }
+
+  /** Everything decided before a socket exists: an HTTP refusal, or the room and client address. */
+  private checkUpgrade(
+    request: IncomingMessage,
+  ):
+    | { status: number; reason: string; metric: string }
+    | { room: string; ip: string; queryToken: string | null } {
+    if (!this.accepting) return { status: 503, reason: 'the server is shutting down', metric: 'shutdown' }
+    if (!this.isReady()) return { status: 503, reason: 'storage is not open', metric: 'not-ready' }
+    const parsed = parseRoomName(request.url ?? '/', this.config.pathPrefix)
+    if (!parsed.ok) return { status: 400, reason: parsed.reason, metric: 'bad-room' }
+    const origin = request.headers.origin
+    const origins = this.config.allowedOrigins
+    if (origins.length > 0 && origin !== undefined && !origins.includes(origin)) {
+      return { status: 403, reason: `origin ${origin} is not allowed`, metric: 'origin' }
+    }
+    const ip = request.socket.remoteAddress ?? 'unknown'
+    if ((this.socketsPerIp.get(ip) ?? 0) >= this.config.maxSocketsPerIp) {
+      return { status: 429, reason: 'too many connections from this address', metric: 'ip-sockets' }
+    }
+    if (!this.countUpgrade(ip)) {
+      return { status: 429, reason: 'too many connection attempts; slow down', metric: 'ip-rate' }
+    }
+    let queryToken: string | null = null
+    if (this.verifier !== null && /(?:^|&)token=/.test(parsed.query)) {
+      if (!this.config.allowQueryToken) {
+        const reason =
+          'tokens in the URL are refused (they end up in logs); send the token as the first message'
+        return { status: 400, reason, metric: 'query-token' }
+      }
+      queryToken = new URLSearchParams(parsed.query).get('token')
+    }
+    return { room: parsed.room, ip, queryToken }
+  }
+
+  private countUpgrade(ip: string): boolean {
+    const now = Date.now()
+    const entry = this.upgradesPerIp.get(ip)
+    if (entry === undefined || now - entry.windowStart >= 60_000) {
+      this.upgradesPerIp.set(ip, { windowStart: now, count: 1 })
+      return true
+    }
+    return ++entry.count <= this.config.maxUpgradesPerIpPerMinute
+  }
+
+  private refuse(socket: Duplex, status: number, reason: string, metric: string): void {
+    this.metrics.countRejectedUpgrade(metric)
+    const body = `${reason}\n`
+    socket.end(
+      `HTTP/1.1 ${status} ${statusText[status]}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    )
+    this.log.info({ status, reason }, 'upgrade refused')
+  }
+
+  private accept(
+    ws: WebSocket,
+    request: IncomingMessage,
+    room: string,
+    ip: string,
+    queryToken: string | null,
+  ): void {
+    this.metrics.socketsOpened++
+    const tagged = ws as TaggedSocket
+    const connection = new Connection(ws, room, ip, this.context, this.config.authTimeoutMs)
+    tagged[connectionOf] = connection
+    this.requests.set(connection, request)
+    this.connections.add(connection)
+    ws.on('message', onMessage)
+    ws.on('pong', onPong)
+    ws.on('close', onClose)
+    ws.on('error', onError)
+    if (queryToken !== null) connection.receiveQueryToken(queryToken)
+  }
+
+  private onConnectionClosed(connection: Connection, code: number, reason: string): void {
+    this.connections.delete(connection)
+    const count = (this.socketsPerIp.get(connection.ip) ?? 1) - 1
+    if (count <= 0) this.socketsPerIp.delete(connection.ip)
+    else this.socketsPerIp.set(connection.ip, count)
+    this.metrics.countClose(code)
+    this.log.info(
+      {
+        room: connection.roomName,
+        conn: connection.id,
+        user: connection.userId ?? undefined,
+        code,
+        reason: reason || undefined,
+        ms: Date.now() - connection.openedAt,
+      },
+      'socket closed',
+    )
+  }
+
+  private beat(): void {
+    for (const connection of this.connections) {
+      if (connection.awaitingPong) {
+        connection.terminate()
+        continue
+      }
+      connection.awaitingPong = true
+      if (connection.ws.readyState === WebSocket.OPEN) connection.ws.ping()
+    }
+    // Forget rate windows that ended, so the map follows the active addresses only.
+    const cutoff = Date.now() - 60_000
+    for (const [ip, entry] of this.upgradesPerIp)
+      if (entry.windowStart < cutoff) this.upgradesPerIp.delete(ip)
+  }
+
+  private expireAuth(): void {
+    const now = Date.now()
+    for (const connection of this.connections) {
+      if (
+        (connection.state === 'authenticating' || connection.state === 'verifying') &&
+        now > connection.authDeadline
+      ) {
+        connection.close(Closes.authTimeout, 'no valid token in time; send the token as the first message')
+      }
+    }
+  }
+
+  /** Shutdown: refuse new upgrades and close every socket with `code`. */
+  stopAccepting(): void {
+    this.accepting = false
+    clearInterval(this.heartbeat)
+    if (this.authSweep) clearInterval(this.authSweep)
+  }
+
+  closeAll(code: number, reason: string): void {
+    for (const connection of this.connections) connection.close(code, reason)
+  }
+
+  /** Drops sockets that did not finish their close handshake. */
+  terminateAll(): void {
+    for (const connection of this.connections) connection.terminate()
+  }
+}

@@ -1,0 +1,124 @@
+// Group commit: every update applied during one turn of the event loop, across all rooms, goes to the
+// store in one atomic batch; only when that batch is on disk do the rooms broadcast those updates.
+// One batch is in flight at a time; updates that arrive meanwhile form the next batch, so batches
+// grow with load instead of queueing one write per update.
+import type { Compaction, DocumentStore, LogEntry } from '../persistence/store.js'
+import type { Metrics } from './metrics.js'
+
+/** The side of a room the committer talks to. */
+export interface CommitParticipant<Origin> {
+  readonly name: string
+  /** The updates seq firstSeq..lastSeq are durable; `origin` is the one sender of them all, or null. */
+  onPersisted(lastSeq: number, updates: Uint8Array[], origin: Origin | null): void
+  onPersistFailed(error: Error): void
+  onCompacted(compaction: Compaction): void
+}
+
+interface PendingRoom<Origin> {
+  updates: Uint8Array[]
+  firstSeq: number
+  lastSeq: number
+  origin: Origin | null
+  mixedOrigins: boolean
+}
+
+export class GroupCommit<Origin> {
+  private pending = new Map<CommitParticipant<Origin>, PendingRoom<Origin>>()
+  private pendingCompactions = new Map<CommitParticipant<Origin>, Compaction>()
+  private scheduled = false
+  private inFlight = false
+  private idleWaiters: (() => void)[] = []
+
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly metrics: Metrics,
+  ) {}
+
+  get busy(): boolean {
+    return this.inFlight || this.scheduled || this.pending.size > 0 || this.pendingCompactions.size > 0
+  }
+
+  append(room: CommitParticipant<Origin>, seq: number, update: Uint8Array, origin: Origin): void {
+    const entry = this.pending.get(room)
+    if (entry === undefined) {
+      this.pending.set(room, { updates: [update], firstSeq: seq, lastSeq: seq, origin, mixedOrigins: false })
+    } else {
+      entry.updates.push(update)
+      entry.lastSeq = seq
+      if (entry.origin !== origin) entry.mixedOrigins = true
+    }
+    this.schedule()
+  }
+
+  /** Writes the snapshot in the next batch, after every update already appended. */
+  compact(room: CommitParticipant<Origin>, compaction: Compaction): void {
+    this.pendingCompactions.set(room, compaction)
+    this.schedule()
+  }
+
+  /** Resolves once everything appended so far is written (or has failed). */
+  whenIdle(): Promise<void> {
+    if (!this.busy) return Promise.resolve()
+    return new Promise((resolve) => this.idleWaiters.push(resolve))
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight) return
+    this.scheduled = true
+    setImmediate(() => this.flush())
+  }
+
+  private flush(): void {
+    this.scheduled = false
+    if (this.inFlight) return
+    if (this.pending.size === 0 && this.pendingCompactions.size === 0) {
+      this.notifyIdle()
+      return
+    }
+    const rooms = this.pending
+    const compactions = this.pendingCompactions
+    this.pending = new Map()
+    this.pendingCompactions = new Map()
+    const appends: LogEntry[] = []
+    for (const [room, entry] of rooms) {
+      let seq = entry.firstSeq
+      for (const update of entry.updates) appends.push({ room: room.name, seq: seq++, update })
+    }
+    this.inFlight = true
+    const started = performance.now()
+    this.store.write({ appends, compactions: [...compactions.values()] }).then(
+      () => {
+        this.metrics.persistLatency.observe(performance.now() - started)
+        this.metrics.persistBatches++
+        this.metrics.updatesPersisted += appends.length
+        this.metrics.compactions += compactions.size
+        this.inFlight = false
+        for (const [room, entry] of rooms) {
+          room.onPersisted(entry.lastSeq, entry.updates, entry.mixedOrigins ? null : entry.origin)
+        }
+        for (const [room, compaction] of compactions) room.onCompacted(compaction)
+        this.afterBatch()
+      },
+      (error: Error) => {
+        this.metrics.persistFailures++
+        this.inFlight = false
+        const failed = new Set([...rooms.keys(), ...compactions.keys()])
+        for (const room of failed) room.onPersistFailed(error)
+        this.afterBatch()
+      },
+    )
+  }
+
+  private afterBatch(): void {
+    // What arrived during the write is the next batch: write it now rather than wait another turn.
+    if (this.pending.size > 0 || this.pendingCompactions.size > 0) this.flush()
+    else this.notifyIdle()
+  }
+
+  private notifyIdle(): void {
+    if (this.busy) return
+    const waiters = this.idleWaiters
+    this.idleWaiters = []
+    for (const resolve of waiters) resolve()
+  }
+}

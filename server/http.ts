@@ -1,0 +1,114 @@
+// The HTTP side of the port: one small Hono app per concern, mounted in one place.
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { extname, join } from 'node:path'
+import { Hono } from 'hono'
+
+export interface HttpDeps {
+  isAlive(): boolean
+  isReady(): boolean
+  renderMetrics(): string
+  info(): Record<string, unknown>
+  /** Directory of the built demo, or null to serve no demo. */
+  demoDir: string | null
+}
+
+function healthApp(deps: HttpDeps): Hono {
+  const app = new Hono()
+  app.get('/healthz', (c) =>
+    c.json({ status: deps.isAlive() ? 'ok' : 'stopping' }, deps.isAlive() ? 200 : 503),
+  )
+  app.get('/readyz', (c) =>
+    deps.isReady()
+      ? c.json({ status: 'ready' })
+      : c.json({ status: 'not ready', reason: 'storage is not open' }, 503),
+  )
+  return app
+}
+
+function metricsApp(deps: HttpDeps): Hono {
+  const app = new Hono()
+  app.get('/metrics', (c) =>
+    c.text(deps.renderMetrics(), 200, { 'Content-Type': 'text/plain; version=0.0.4' }),
+  )
+  return app
+}
+
+function apiApp(deps: HttpDeps): Hono {
+  const app = new Hono()
+  app.get('/info', (c) => c.json(deps.info()))
+  return app
+}
+
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+}
+
+/** Reads the built demo once into memory: a few hundred KB, served without touching the disk again. */
+function loadStaticFiles(root: string): Map<string, { body: Uint8Array; type: string }> {
+  const files = new Map<string, { body: Uint8Array; type: string }>()
+  const walk = (dir: string, urlPath: string) => {
+    for (const name of readdirSync(dir)) {
+      const full = join(dir, name)
+      if (statSync(full).isDirectory()) walk(full, `${urlPath}${name}/`)
+      else
+        files.set(`${urlPath}${name}`, {
+          body: readFileSync(full),
+          type: contentTypes[extname(name)] ?? 'application/octet-stream',
+        })
+    }
+  }
+  walk(root, '/')
+  return files
+}
+
+function demoApp(root: string | null): Hono {
+  const app = new Hono()
+  let files: Map<string, { body: Uint8Array; type: string }> | null = null
+  try {
+    if (root !== null) files = loadStaticFiles(root)
+  } catch {
+    files = null
+  }
+  app.get('*', (c) => {
+    if (files === null) {
+      if (c.req.path === '/') {
+        return c.text(
+          'plait is running. The demo is not built: run `npm run build` (npm start does it for you).\n',
+        )
+      }
+      return c.notFound()
+    }
+    let path = c.req.path
+    if (path.endsWith('/')) path += 'index.html'
+    let file = files.get(path)
+    if (file === undefined && files.has(`${path}/index.html`)) return c.redirect(`${c.req.path}/`, 301)
+    file = file ?? undefined
+    if (file === undefined) return c.notFound()
+    const cache = path.endsWith('.html') ? 'no-cache' : 'public, max-age=300'
+    return c.body(file.body as Uint8Array<ArrayBuffer>, 200, {
+      'Content-Type': file.type,
+      'Cache-Control': cache,
+    })
+  })
+  return app
+}
+
+export function createHttpApp(deps: HttpDeps): Hono {
+  const app = new Hono()
+  app.route('/', healthApp(deps))
+  app.route('/', metricsApp(deps))
+  app.route('/api', apiApp(deps))
+  app.route('/', demoApp(deps.demoDir))
+  app.notFound((c) => c.json({ error: 'not found', path: c.req.path }, 404))
+  app.onError((error, c) => c.json({ error: 'internal error', message: error.message }, 500))
+  return app
+}

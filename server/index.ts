@@ -1,0 +1,6 @@
+// The public surface for embedding plait in another Node program.
+
+export { LevelStore } from '../persistence/level-store.js'
+export type { DocumentStore, StoredRoom, WriteBatch } from '../persistence/store.js'
+export { type Config, defaults as defaultConfig, loadConfig } from './config.js'
+export { createServer, PlaitServer, type ServerOptions } from './server.js'

@@ -1,0 +1,68 @@
+// The process: read configuration, start the server, stop cleanly on SIGTERM/SIGINT.
+import { ConfigError, helpText, loadConfig } from './config.js'
+import { createLogger } from './logger.js'
+import { createServer } from './server.js'
+
+async function main(argv: string[]): Promise<number> {
+  let config: ReturnType<typeof loadConfig>
+  try {
+    config = loadConfig(argv, process.env)
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`plait: ${error.message}\n`)
+      return 2
+    }
+    throw error
+  }
+  if (config === 'help') {
+    process.stdout.write(`${helpText()}\n`)
+    return 0
+  }
+  const log = createLogger(config.logLevel)
+  const server = createServer({ ...config, logger: log })
+  try {
+    const address = await server.listen()
+    const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address
+    log.info(
+      { port: address.port, host: address.address, data: config.dataDir },
+      `plait listening on http://${shown}:${address.port}`,
+    )
+  } catch (error) {
+    process.stderr.write(`plait: ${(error as Error).message}\n`)
+    return 1
+  }
+
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now')
+      process.exit(1)
+    }
+    stopping = true
+    log.info({ signal }, 'shutting down: closing sockets, writing rooms')
+    const started = Date.now()
+    server.close().then(
+      () => {
+        log.info({ ms: Date.now() - started }, 'stopped cleanly')
+        process.exit(0)
+      },
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+  return -1
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code)
+  },
+  (error: unknown) => {
+    process.stderr.write(`plait: ${(error as Error).stack ?? String(error)}\n`)
+    process.exit(1)
+  },
+)

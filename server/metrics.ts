@@ -1,0 +1,86 @@
+// Process metrics as plain numbers bumped on the hot path and rendered as Prometheus text on scrape.
+// No label hashing per event: counters keyed by label are plain Maps touched only on rare events.
+
+const LATENCY_BUCKETS_MS = [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000]
+
+export class Histogram {
+  readonly counts = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0)
+  sum = 0
+  count = 0
+
+  observe(valueMs: number): void {
+    let i = 0
+    while (i < LATENCY_BUCKETS_MS.length && valueMs > LATENCY_BUCKETS_MS[i]) i++
+    this.counts[i]++
+    this.sum += valueMs
+    this.count++
+  }
+
+  render(name: string, help: string): string {
+    const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`]
+    let cumulative = 0
+    LATENCY_BUCKETS_MS.forEach((bound, i) => {
+      cumulative += this.counts[i]
+      lines.push(`${name}_bucket{le="${bound / 1000}"} ${cumulative}`)
+    })
+    lines.push(`${name}_bucket{le="+Inf"} ${this.count}`)
+    lines.push(`${name}_sum ${this.sum / 1000}`, `${name}_count ${this.count}`)
+    return lines.join('\n')
+  }
+}
+
+export class Metrics {
+  framesIn = 0
+  bytesIn = 0
+  framesOut = 0
+  bytesOut = 0
+  updatesPersisted = 0
+  persistBatches = 0
+  persistFailures = 0
+  compactions = 0
+  socketsOpened = 0
+  readonly persistLatency = new Histogram()
+  readonly closesByCode = new Map<number, number>()
+  readonly rejectedUpgrades = new Map<string, number>()
+
+  countClose(code: number): void {
+    this.closesByCode.set(code, (this.closesByCode.get(code) ?? 0) + 1)
+  }
+
+  countRejectedUpgrade(reason: string): void {
+    this.rejectedUpgrades.set(reason, (this.rejectedUpgrades.get(reason) ?? 0) + 1)
+  }
+
+  render(gauges: { openSockets: number; loadedRooms: number; storageOpen: boolean }): string {
+    const out: string[] = []
+    const counter = (name: string, help: string, value: number) =>
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${value}`)
+    const gauge = (name: string, help: string, value: number) =>
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`)
+    gauge('plait_open_sockets', 'WebSocket connections currently open', gauges.openSockets)
+    gauge('plait_loaded_rooms', 'Rooms currently in memory', gauges.loadedRooms)
+    gauge('plait_storage_open', '1 when the store is open and accepting writes', gauges.storageOpen ? 1 : 0)
+    counter('plait_sockets_opened_total', 'WebSocket connections accepted', this.socketsOpened)
+    counter('plait_frames_in_total', 'Frames received from clients', this.framesIn)
+    counter('plait_bytes_in_total', 'Bytes received in frames from clients', this.bytesIn)
+    counter('plait_frames_out_total', 'Frames sent to clients', this.framesOut)
+    counter('plait_bytes_out_total', 'Bytes sent in frames to clients', this.bytesOut)
+    counter('plait_updates_persisted_total', 'Document updates written to storage', this.updatesPersisted)
+    counter('plait_persist_batches_total', 'Write batches (group commits) to storage', this.persistBatches)
+    counter('plait_persist_failures_total', 'Write batches that failed', this.persistFailures)
+    counter('plait_compactions_total', 'Room logs compacted into a snapshot', this.compactions)
+    out.push(this.persistLatency.render('plait_persist_batch_seconds', 'Time to write one batch to storage'))
+    out.push(
+      '# HELP plait_socket_closes_total Sockets closed, by close code',
+      '# TYPE plait_socket_closes_total counter',
+    )
+    for (const [code, n] of this.closesByCode) out.push(`plait_socket_closes_total{code="${code}"} ${n}`)
+    out.push(
+      '# HELP plait_upgrades_rejected_total WebSocket upgrades refused before a socket existed, by reason',
+      '# TYPE plait_upgrades_rejected_total counter',
+    )
+    for (const [reason, n] of this.rejectedUpgrades)
+      out.push(`plait_upgrades_rejected_total{reason="${reason}"} ${n}`)
+    return `${out.join('\n')}\n`
+  }
+}

@@ -1,0 +1,136 @@
+// The wire contract (../shared/PROTOCOL.md) as pure functions: one y-protocols message per frame.
+// Nothing here touches a socket, so every frame can be built and read in a unit test.
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+
+export const MessageType = { sync: 0, awareness: 1, auth: 2, queryAwareness: 3 } as const
+export const SyncSub = { step1: 0, step2: 1, update: 2 } as const
+export const AuthSub = { token: 0, permissionDenied: 0, authenticated: 2 } as const
+
+export type Scope = 'read-write' | 'readonly'
+
+export type ClientMessage =
+  | { kind: 'sync-step1'; stateVector: Uint8Array }
+  | { kind: 'sync-step2'; update: Uint8Array }
+  | { kind: 'sync-update'; update: Uint8Array }
+  | { kind: 'awareness'; update: Uint8Array }
+  | { kind: 'auth-token'; token: string }
+  | { kind: 'query-awareness' }
+
+/** A frame the server cannot accept; `code` is the WebSocket close code to answer with. */
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: 1002 | 1007,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'ProtocolError'
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+function readUint(decoder: decoding.Decoder, what: string): number {
+  try {
+    return decoding.readVarUint(decoder)
+  } catch {
+    throw new ProtocolError(1007, `truncated or oversized varint in ${what}`)
+  }
+}
+
+// lib0's readVarUint8Array does not check the length against the frame: a lying length would read
+// bytes of an unrelated message that share the socket's receive buffer.
+function readBytes(decoder: decoding.Decoder, what: string): Uint8Array {
+  const length = readUint(decoder, what)
+  const available = decoder.arr.length - decoder.pos
+  if (length > available) {
+    throw new ProtocolError(1007, `${what} claims ${length} bytes but the frame has ${available}`)
+  }
+  return decoding.readUint8Array(decoder, length)
+}
+
+function readString(decoder: decoding.Decoder, what: string): string {
+  const bytes = readBytes(decoder, what)
+  try {
+    return utf8.decode(bytes)
+  } catch {
+    throw new ProtocolError(1007, `${what} is not valid UTF-8`)
+  }
+}
+
+/** Decodes the one message of a client frame. Throws ProtocolError on anything malformed. */
+export function decodeClientMessage(frame: Uint8Array): ClientMessage {
+  if (frame.length === 0) throw new ProtocolError(1002, 'empty frame')
+  const decoder = decoding.createDecoder(frame)
+  const type = readUint(decoder, 'message type')
+  switch (type) {
+    case MessageType.sync: {
+      const sub = readUint(decoder, 'sync sub-type')
+      if (sub === SyncSub.step1)
+        return { kind: 'sync-step1', stateVector: readBytes(decoder, 'state vector') }
+      if (sub === SyncSub.step2) return { kind: 'sync-step2', update: readBytes(decoder, 'sync step 2') }
+      if (sub === SyncSub.update) return { kind: 'sync-update', update: readBytes(decoder, 'update') }
+      throw new ProtocolError(1002, `unknown sync sub-type ${sub}`)
+    }
+    case MessageType.awareness:
+      return { kind: 'awareness', update: readBytes(decoder, 'awareness update') }
+    case MessageType.auth: {
+      const sub = readUint(decoder, 'auth sub-type')
+      if (sub !== AuthSub.token)
+        throw new ProtocolError(1002, `unexpected auth sub-type ${sub} from a client`)
+      return { kind: 'auth-token', token: readString(decoder, 'token') }
+    }
+    case MessageType.queryAwareness:
+      return { kind: 'query-awareness' }
+    default:
+      throw new ProtocolError(1002, `unknown message type ${type}`)
+  }
+}
+
+function frame(write: (encoder: encoding.Encoder) => void): Uint8Array {
+  const encoder = encoding.createEncoder()
+  write(encoder)
+  return encoding.toUint8Array(encoder)
+}
+
+function syncFrame(sub: number, payload: Uint8Array): Uint8Array {
+  return frame((e) => {
+    encoding.writeVarUint(e, MessageType.sync)
+    encoding.writeVarUint(e, sub)
+    encoding.writeVarUint8Array(e, payload)
+  })
+}
+
+export const encodeSyncStep1 = (stateVector: Uint8Array): Uint8Array => syncFrame(SyncSub.step1, stateVector)
+export const encodeSyncStep2 = (update: Uint8Array): Uint8Array => syncFrame(SyncSub.step2, update)
+export const encodeUpdate = (update: Uint8Array): Uint8Array => syncFrame(SyncSub.update, update)
+
+export const encodeAwareness = (awarenessUpdate: Uint8Array): Uint8Array =>
+  frame((e) => {
+    encoding.writeVarUint(e, MessageType.awareness)
+    encoding.writeVarUint8Array(e, awarenessUpdate)
+  })
+
+export const encodeQueryAwareness = (): Uint8Array =>
+  frame((e) => encoding.writeVarUint(e, MessageType.queryAwareness))
+
+export const encodeAuthToken = (token: string): Uint8Array =>
+  frame((e) => {
+    encoding.writeVarUint(e, MessageType.auth)
+    encoding.writeVarUint(e, AuthSub.token)
+    encoding.writeVarString(e, token)
+  })
+
+export const encodeAuthenticated = (scope: Scope): Uint8Array =>
+  frame((e) => {
+    encoding.writeVarUint(e, MessageType.auth)
+    encoding.writeVarUint(e, AuthSub.authenticated)
+    encoding.writeVarString(e, scope)
+  })
+
+export const encodePermissionDenied = (reason: string): Uint8Array =>
+  frame((e) => {
+    encoding.writeVarUint(e, MessageType.auth)
+    encoding.writeVarUint(e, AuthSub.permissionDenied)
+    encoding.writeVarString(e, reason)
+  })

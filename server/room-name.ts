@@ -1,0 +1,28 @@
+// Room names from upgrade URLs: the path after an optional prefix, percent-decoded, without the query.
+export const MAX_ROOM_NAME_BYTES = 256
+
+// C0 and C1 control characters and DEL.
+const CONTROL = /\p{Cc}/u
+
+export type RoomNameResult = { ok: true; room: string; query: string } | { ok: false; reason: string }
+
+/** Parses the request target of an upgrade (e.g. "/team/notes%202026?x=1") into a room name. */
+export function parseRoomName(target: string, pathPrefix: string): RoomNameResult {
+  const queryStart = target.indexOf('?')
+  const path = queryStart === -1 ? target : target.slice(0, queryStart)
+  const query = queryStart === -1 ? '' : target.slice(queryStart + 1)
+  const prefix = `${pathPrefix}/`
+  if (!path.startsWith(prefix)) return { ok: false, reason: `the room path must start with ${prefix}` }
+  let room: string
+  try {
+    room = decodeURIComponent(path.slice(prefix.length))
+  } catch {
+    return { ok: false, reason: 'the room name is not valid percent-encoded UTF-8' }
+  }
+  if (room.length === 0) return { ok: false, reason: 'the room name is empty' }
+  if (Buffer.byteLength(room) > MAX_ROOM_NAME_BYTES) {
+    return { ok: false, reason: `the room name is longer than ${MAX_ROOM_NAME_BYTES} bytes` }
+  }
+  if (CONTROL.test(room)) return { ok: false, reason: 'the room name contains control characters' }
+  return { ok: true, room, query }
+}

@@ -1,0 +1,102 @@
+// Rooms by name: created and loaded exactly once on first use (synchronously, so clients arriving in
+// the same millisecond share one load), unloaded a grace period after the last client leaves.
+import type { DocumentStore } from '../persistence/store.js'
+import type { GroupCommit } from './group-commit.js'
+import type { Logger } from './logger.js'
+import { Room, type RoomLimits, type RoomMember } from './room.js'
+
+export interface RegistryOptions extends RoomLimits {
+  maxRooms: number
+  roomIdleMs: number
+}
+
+export class RoomRegistry {
+  private readonly rooms = new Map<string, Room>()
+  private readonly sweeper: NodeJS.Timeout
+  private readonly unloading = new Set<Promise<void>>()
+
+  constructor(
+    private readonly store: DocumentStore,
+    private readonly commit: GroupCommit<RoomMember>,
+    private readonly options: RegistryOptions,
+    private readonly log: Logger,
+  ) {
+    // One timer for all rooms rather than one per room.
+    this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(1000, options.roomIdleMs)))
+    this.sweeper.unref()
+  }
+
+  get size(): number {
+    return this.rooms.size
+  }
+
+  get(name: string): Room | undefined {
+    return this.rooms.get(name)
+  }
+
+  names(): string[] {
+    return [...this.rooms.keys()]
+  }
+
+  /** The room, loading it if needed; null when the process already holds its maximum of rooms. */
+  acquire(name: string): Room | null {
+    const existing = this.rooms.get(name)
+    if (existing !== undefined && existing.state !== 'unloaded' && existing.state !== 'failed')
+      return existing
+    if (this.rooms.size >= this.options.maxRooms) {
+      this.sweep(true)
+      if (this.rooms.size >= this.options.maxRooms) return null
+    }
+    const room = new Room(
+      name,
+      this.store,
+      this.commit,
+      this.options,
+      {
+        onEmpty: () => {},
+        onFailed: (failed) => this.forget(failed),
+      },
+      this.log,
+    )
+    this.rooms.set(name, room)
+    return room
+  }
+
+  private forget(room: Room): void {
+    if (this.rooms.get(room.name) === room) this.rooms.delete(room.name)
+  }
+
+  /** Unloads rooms empty for longer than the grace period (all empty rooms when `now` is set). */
+  private sweep(now = false): void {
+    const cutoff = Date.now() - (now ? 0 : this.options.roomIdleMs)
+    for (const room of this.rooms.values()) {
+      if (room.state !== 'ready' || room.emptySince === null || room.emptySince > cutoff) continue
+      this.track(this.unloadRoom(room))
+    }
+  }
+
+  private async unloadRoom(room: Room): Promise<void> {
+    try {
+      if (await room.unload()) {
+        this.forget(room)
+        this.log.debug({ room: room.name }, 'room unloaded')
+      }
+    } catch (error) {
+      this.log.error({ room: room.name, err: error }, 'room failed to unload')
+    }
+  }
+
+  private track(work: Promise<void>): void {
+    this.unloading.add(work)
+    work.finally(() => this.unloading.delete(work))
+  }
+
+  /** Shutdown: closes every socket with `code`, writes and compacts every room, frees them all. */
+  async closeAll(code: number, reason: string): Promise<void> {
+    clearInterval(this.sweeper)
+    const rooms = [...this.rooms.values()]
+    await Promise.all(rooms.map((room) => room.shutdown(code, reason).catch(() => {})))
+    await Promise.all(this.unloading)
+    for (const room of rooms) this.forget(room)
+  }
+}

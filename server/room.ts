@@ -1,0 +1,318 @@
+// One document in memory: its Y.Doc, awareness, the sockets in it, and the rule that nothing a
+// client sends reaches anyone else before it is durable.
+import * as Y from 'yjs'
+import type { Compaction, DocumentStore } from '../persistence/store.js'
+import { AwarenessState, decodeAwarenessUpdate } from './awareness-state.js'
+import type { GroupCommit } from './group-commit.js'
+import type { Logger } from './logger.js'
+import {
+  type ClientMessage,
+  encodeAwareness,
+  encodeSyncStep1,
+  encodeSyncStep2,
+  encodeUpdate,
+  ProtocolError,
+} from './protocol.js'
+
+/** A socket as a room sees it. */
+export interface RoomMember {
+  readonly id: number
+  readonly canWrite: boolean
+  send(frame: Uint8Array): void
+  close(code: number, reason: string): void
+}
+
+export interface RoomLimits {
+  compactEntries: number
+  compactBytes: number
+  maxAwarenessPerSocket: number
+}
+
+export interface RoomEvents {
+  /** The last member left; the registry decides when to unload. */
+  onEmpty(room: Room): void
+  /** The room can no longer be trusted in memory (a write failed); the registry forgets it. */
+  onFailed(room: Room): void
+}
+
+type RoomState = 'loading' | 'ready' | 'failed' | 'unloading' | 'unloaded'
+
+interface DeferredFrame {
+  seq: number
+  member: RoomMember
+  frame: Uint8Array
+}
+
+export class Room {
+  readonly doc = new Y.Doc()
+  readonly awareness = new AwarenessState<RoomMember>()
+  readonly members = new Set<RoomMember>()
+  state: RoomState = 'loading'
+  /** When the last member left (ms since epoch), or null while anyone is here. */
+  emptySince: number | null = null
+  /** Resolves when the room is loaded; rejects with the reason it could not be. */
+  readonly ready: Promise<void>
+
+  private appliedSeq = 0
+  private durableSeq = 0
+  private logFirstSeq = 1
+  private logEntries = 0
+  private logBytes = 0
+  private compacting: { entries: number; bytes: number } | null = null
+  private deferred: DeferredFrame[] = []
+  private awarenessScheduled = false
+  private settledWaiters: (() => void)[] = []
+
+  constructor(
+    readonly name: string,
+    private readonly store: DocumentStore,
+    private readonly commit: GroupCommit<RoomMember>,
+    private readonly limits: RoomLimits,
+    private readonly events: RoomEvents,
+    private readonly log: Logger,
+  ) {
+    this.ready = this.load()
+    // A failed load is reported to each waiting client; keep Node from calling it unhandled.
+    this.ready.catch(() => {})
+  }
+
+  get size(): number {
+    return this.members.size
+  }
+
+  private async load(): Promise<void> {
+    const started = performance.now()
+    try {
+      const stored = await this.store.load(this.name)
+      // One transaction for the whole history: thousands of applyUpdate calls cost one cleanup.
+      this.doc.transact(() => {
+        if (stored.snapshot) Y.applyUpdate(this.doc, stored.snapshot)
+        for (const update of stored.updates) Y.applyUpdate(this.doc, update)
+      })
+      if (this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null) {
+        throw new Error('the stored history refers to updates that are missing')
+      }
+      this.appliedSeq = this.durableSeq = stored.lastSeq
+      this.logFirstSeq = stored.firstSeq
+      this.logEntries = stored.updates.length
+      this.logBytes = stored.logBytes
+    } catch (error) {
+      this.state = 'failed'
+      this.doc.destroy()
+      this.log.error(
+        { room: this.name, err: error },
+        'room failed to load; its stored data is left untouched',
+      )
+      this.events.onFailed(this)
+      throw error
+    }
+    this.doc.on('update', (update: Uint8Array, origin: unknown) =>
+      this.onDocUpdate(update, origin as RoomMember),
+    )
+    this.state = 'ready'
+    this.log.debug(
+      { room: this.name, updates: this.logEntries, ms: Math.round(performance.now() - started) },
+      'room loaded',
+    )
+    this.maybeCompact()
+  }
+
+  /** Adds a socket: it gets the server's state vector and everyone's awareness. */
+  join(member: RoomMember): void {
+    this.members.add(member)
+    this.emptySince = null
+    if (this.state === 'unloading') this.state = 'ready'
+    member.send(encodeSyncStep1(Y.encodeStateVector(this.doc)))
+    const everyone = this.awareness.encodeAll()
+    if (everyone !== null) member.send(encodeAwareness(everyone))
+  }
+
+  leave(member: RoomMember): void {
+    if (!this.members.delete(member)) return
+    if (this.awareness.removeOwnedBy(member) > 0) this.scheduleAwarenessBroadcast()
+    if (this.deferred.length > 0) this.deferred = this.deferred.filter((d) => d.member !== member)
+    if (this.members.size === 0) {
+      this.emptySince = Date.now()
+      this.events.onEmpty(this)
+    }
+  }
+
+  /** Handles one decoded message from a member. Throws ProtocolError for input that must close it. */
+  handle(member: RoomMember, message: ClientMessage): void {
+    switch (message.kind) {
+      case 'sync-step1': {
+        let update: Uint8Array
+        try {
+          update = Y.encodeStateAsUpdate(this.doc, message.stateVector)
+        } catch {
+          throw new ProtocolError(1007, 'invalid state vector in sync step 1')
+        }
+        this.sendWhenDurable(member, encodeSyncStep2(update))
+        return
+      }
+      case 'sync-step2':
+      case 'sync-update':
+        // Read-only sockets send step 2 on every connect; ignore it rather than close them.
+        if (member.canWrite) this.applyClientUpdate(member, message.update)
+        return
+      case 'awareness': {
+        const changes = decodeAwarenessUpdate(message.update)
+        if (this.awareness.apply(changes, member, this.limits.maxAwarenessPerSocket) > 0) {
+          this.scheduleAwarenessBroadcast()
+        }
+        return
+      }
+      case 'query-awareness': {
+        const everyone = this.awareness.encodeAll()
+        if (everyone !== null) member.send(encodeAwareness(everyone))
+        return
+      }
+      case 'auth-token':
+        // A token after admission changes nothing (clients may resend one on reconnect logic).
+        return
+    }
+  }
+
+  private applyClientUpdate(member: RoomMember, update: Uint8Array): void {
+    if (this.state !== 'ready') return
+    try {
+      Y.applyUpdate(this.doc, update, member)
+    } catch (error) {
+      // Whatever part of it was integrated was emitted as an update and is persisted like any other.
+      throw new ProtocolError(1007, `invalid Yjs update: ${(error as Error).message}`)
+    }
+  }
+
+  private onDocUpdate(update: Uint8Array, origin: RoomMember): void {
+    const seq = ++this.appliedSeq
+    this.logEntries++
+    this.logBytes += update.byteLength
+    this.commit.append(this, seq, update, origin)
+  }
+
+  /** Called by the group commit once updates up to lastSeq are on disk: now others may see them. */
+  onPersisted(lastSeq: number, updates: Uint8Array[], origin: RoomMember | null): void {
+    this.durableSeq = lastSeq
+    if (this.state === 'failed' || this.state === 'unloaded') return
+    const frame = encodeUpdate(updates.length === 1 ? updates[0] : Y.mergeUpdates(updates))
+    for (const member of this.members) if (member !== origin) member.send(frame)
+    if (this.deferred.length > 0) this.releaseDeferred()
+    this.maybeCompact()
+    this.notifySettled()
+  }
+
+  onPersistFailed(error: Error): void {
+    if (this.state === 'failed') return
+    this.state = 'failed'
+    this.log.error(
+      { room: this.name, err: error },
+      'write failed; closing the room so clients resend their edits',
+    )
+    const members = [...this.members]
+    this.members.clear()
+    this.deferred = []
+    for (const member of members) member.close(1011, 'storage write failed; reconnect to resend your edits')
+    this.doc.destroy()
+    this.events.onFailed(this)
+    this.notifySettled()
+  }
+
+  onCompacted(compaction: Compaction): void {
+    const done = this.compacting
+    this.compacting = null
+    if (done) {
+      this.logEntries -= done.entries
+      this.logBytes -= done.bytes
+    }
+    this.logFirstSeq = compaction.throughSeq + 1
+    this.log.debug({ room: this.name, throughSeq: compaction.throughSeq }, 'room compacted')
+    this.notifySettled()
+  }
+
+  private sendWhenDurable(member: RoomMember, frame: Uint8Array): void {
+    // The frame shows the document as applied so far; hold it until all of that is on disk.
+    if (this.durableSeq >= this.appliedSeq) member.send(frame)
+    else this.deferred.push({ seq: this.appliedSeq, member, frame })
+  }
+
+  private releaseDeferred(): void {
+    let released = 0
+    for (const entry of this.deferred) {
+      if (entry.seq > this.durableSeq) break
+      entry.member.send(entry.frame)
+      released++
+    }
+    this.deferred.splice(0, released)
+  }
+
+  private scheduleAwarenessBroadcast(): void {
+    if (this.awarenessScheduled) return
+    this.awarenessScheduled = true
+    // Cursor moves from many sockets in one turn leave as one frame; the sender gets it too (keep-alive).
+    setImmediate(() => {
+      this.awarenessScheduled = false
+      const changes = this.awareness.takePending()
+      if (changes === null) return
+      const frame = encodeAwareness(changes)
+      for (const member of this.members) member.send(frame)
+    })
+  }
+
+  private maybeCompact(): void {
+    if (this.compacting !== null || this.state === 'failed') return
+    if (this.logEntries < this.limits.compactEntries && this.logBytes < this.limits.compactBytes) return
+    this.compactNow()
+  }
+
+  private compactNow(): void {
+    if (this.compacting !== null || this.logEntries === 0 || this.state === 'failed') return
+    this.compacting = { entries: this.logEntries, bytes: this.logBytes }
+    const throughSeq = this.appliedSeq
+    const snapshot = Y.encodeStateAsUpdate(this.doc)
+    this.commit.compact(this, { room: this.name, snapshot, fromSeq: this.logFirstSeq, throughSeq })
+  }
+
+  private get settled(): boolean {
+    return this.state === 'failed' || (this.durableSeq >= this.appliedSeq && this.compacting === null)
+  }
+
+  private notifySettled(): void {
+    if (!this.settled || this.settledWaiters.length === 0) return
+    const waiters = this.settledWaiters
+    this.settledWaiters = []
+    for (const resolve of waiters) resolve()
+  }
+
+  private whenSettled(): Promise<void> {
+    if (this.settled) return Promise.resolve()
+    return new Promise((resolve) => this.settledWaiters.push(resolve))
+  }
+
+  /**
+   * Writes what is pending, compacts the log, and frees the memory if still nobody is here.
+   * Returns true when the room was unloaded (false: someone joined meanwhile).
+   */
+  async unload(): Promise<boolean> {
+    if (this.state !== 'ready' && this.state !== 'unloading') return this.state === 'unloaded'
+    this.state = 'unloading'
+    await this.whenSettled()
+    this.compactNow()
+    await this.whenSettled()
+    if (this.members.size > 0 || this.state !== 'unloading') return false
+    this.state = 'unloaded'
+    this.doc.destroy()
+    return true
+  }
+
+  /** For shutdown: closes every member with the given code, then writes and compacts. */
+  async shutdown(code: number, reason: string): Promise<void> {
+    const members = [...this.members]
+    this.members.clear()
+    this.deferred = []
+    for (const member of members) {
+      this.awareness.removeOwnedBy(member)
+      member.close(code, reason)
+    }
+    if (this.state === 'ready' || this.state === 'unloading') await this.unload()
+  }
+}

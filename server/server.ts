@@ -1,0 +1,142 @@
+// createServer: the embeddable whole — store, group commit, rooms, gateway and HTTP on one port.
+import { existsSync, readFileSync } from 'node:fs'
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { getRequestListener } from '@hono/node-server'
+import type { Hono } from 'hono'
+import { LevelStore } from '../persistence/level-store.js'
+import type { DocumentStore } from '../persistence/store.js'
+import { Closes } from './close-codes.js'
+import { type Config, defaults, validateConfig } from './config.js'
+import { Gateway, type Verifier } from './gateway.js'
+import { GroupCommit } from './group-commit.js'
+import { createHttpApp } from './http.js'
+import { createLogger, type Logger } from './logger.js'
+import { Metrics } from './metrics.js'
+import type { RoomMember } from './room.js'
+import { RoomRegistry } from './room-registry.js'
+
+export interface ServerOptions extends Partial<Config> {
+  /** Another storage backend; defaults to LevelDB in `dataDir`. */
+  store?: DocumentStore
+  logger?: Logger
+  /** Decides each socket's access from its token (set by the auth module or an embedding app). */
+  verifier?: Verifier | null
+}
+
+/** The package root (where package.json is), from this file in server/ or dist/server/. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 4; i++) {
+    const manifest = join(dir, 'package.json')
+    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'plait') return dir
+    dir = dirname(dir)
+  }
+  return process.cwd()
+}
+
+export class PlaitServer {
+  readonly config: Config
+  readonly log: Logger
+  readonly store: DocumentStore
+  readonly metrics = new Metrics()
+  readonly registry: RoomRegistry
+  readonly gateway: Gateway
+  readonly app: Hono
+  readonly httpServer: HttpServer
+  private readonly commit: GroupCommit<RoomMember>
+  private stopping = false
+  private closed: Promise<void> | null = null
+
+  constructor(options: ServerOptions = {}) {
+    const { store, logger, verifier, ...overrides } = options
+    this.config = validateConfig({ ...defaults, ...overrides })
+    this.log = logger ?? createLogger(this.config.logLevel)
+    this.store = store ?? new LevelStore(this.config.dataDir)
+    this.commit = new GroupCommit<RoomMember>(this.store, this.metrics)
+    this.registry = new RoomRegistry(this.store, this.commit, this.config, this.log)
+    this.gateway = new Gateway(this.config, this.registry, this.metrics, this.log, verifier ?? null, () =>
+      this.isReady(),
+    )
+    const demoDir = join(packageRoot(), 'web-demo', 'dist')
+    this.app = createHttpApp({
+      isAlive: () => !this.stopping,
+      isReady: () => this.isReady(),
+      renderMetrics: () =>
+        this.metrics.render({
+          openSockets: this.gateway.openSockets,
+          loadedRooms: this.registry.size,
+          storageOpen: this.store.isOpen,
+        }),
+      info: () => ({ name: 'plait', auth: verifier ? 'token' : 'open', pathPrefix: this.config.pathPrefix }),
+      demoDir: this.config.demo ? demoDir : null,
+    })
+    this.httpServer = createHttpServer(getRequestListener(this.app.fetch))
+    this.httpServer.on('upgrade', (request, socket, head) =>
+      this.gateway.handleUpgrade(request, socket, head),
+    )
+  }
+
+  isReady(): boolean {
+    return !this.stopping && this.store.isOpen
+  }
+
+  /** Opens storage and starts listening; rejects with a StoreError if the data directory is in use. */
+  async listen(): Promise<AddressInfo> {
+    await this.store.open()
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => {
+        this.store.close().catch(() => {})
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new Error(
+                `Port ${this.config.port} on ${this.config.host} is already in use; choose another with --port.`,
+              )
+            : error,
+        )
+      }
+      this.httpServer.once('error', onError)
+      this.httpServer.listen(this.config.port, this.config.host, () => {
+        this.httpServer.off('error', onError)
+        resolve()
+      })
+    })
+    return this.address()
+  }
+
+  address(): AddressInfo {
+    return this.httpServer.address() as AddressInfo
+  }
+
+  /**
+   * Graceful stop: refuse new sockets, close open ones with 1012 (clients reconnect), write and
+   * compact every room, close storage. Safe to call twice.
+   */
+  close(): Promise<void> {
+    this.closed ??= this.shutdown()
+    return this.closed
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopping = true
+    this.gateway.stopAccepting()
+    const httpClosed = new Promise<void>((resolve) => this.httpServer.close(() => resolve()))
+    this.httpServer.closeIdleConnections()
+    this.gateway.closeAll(Closes.restarting, 'server restarting; reconnect')
+    await this.registry.closeAll(Closes.restarting, 'server restarting; reconnect')
+    await this.commit.whenIdle()
+    // Give clients a moment to answer the close handshake, then drop whoever did not.
+    const deadline = Date.now() + 1500
+    while (this.gateway.openSockets > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    this.gateway.terminateAll()
+    this.httpServer.closeAllConnections()
+    await httpClosed
+    await this.store.close()
+  }
+}
+
+export function createServer(options: ServerOptions = {}): PlaitServer {
+  return new PlaitServer(options)
+}

@@ -1,0 +1,117 @@
+// Clients for tests: stock y-websocket providers, and raw sockets that speak the contract frame by frame.
+import * as decoding from 'lib0/decoding'
+import WebSocket from 'ws'
+import { WebsocketProvider } from 'y-websocket'
+import * as Y from 'yjs'
+
+/** Polls until `condition` is true; fails with `what` after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+export interface TestProvider {
+  doc: Y.Doc
+  provider: WebsocketProvider
+  text: Y.Text
+  destroy(): void
+}
+
+/** A stock y-websocket v3 provider in Node, as a user would create one. */
+export function connectProvider(
+  url: string,
+  room: string,
+  options: { doc?: Y.Doc; WebSocketPolyfill?: unknown; connect?: boolean } = {},
+): TestProvider {
+  const doc = options.doc ?? new Y.Doc()
+  const provider = new WebsocketProvider(url, room, doc, {
+    // y-websocket types its polyfill as the DOM WebSocket; the ws class is API-compatible.
+    WebSocketPolyfill: (options.WebSocketPolyfill ?? WebSocket) as unknown as typeof globalThis.WebSocket,
+    connect: options.connect ?? true,
+    disableBc: true,
+  })
+  return {
+    doc,
+    provider,
+    text: doc.getText('t'),
+    destroy: () => {
+      provider.destroy()
+      doc.destroy()
+    },
+  }
+}
+
+export async function synced(...clients: TestProvider[]): Promise<void> {
+  await waitFor(() => clients.every((c) => c.provider.synced), 'providers to sync')
+}
+
+/** One decoded server frame: [type, sub?] and the raw bytes. */
+export interface ReceivedFrame {
+  type: number
+  sub: number | null
+  payload: Uint8Array | null
+  bytes: Uint8Array
+}
+
+export function parseServerFrame(bytes: Uint8Array): ReceivedFrame {
+  const decoder = decoding.createDecoder(bytes)
+  const type = decoding.readVarUint(decoder)
+  if (type === 0) {
+    const sub = decoding.readVarUint(decoder)
+    return { type, sub, payload: decoding.readVarUint8Array(decoder), bytes }
+  }
+  if (type === 1) return { type, sub: null, payload: decoding.readVarUint8Array(decoder), bytes }
+  if (type === 2) {
+    const sub = decoding.readVarUint(decoder)
+    return { type, sub, payload: decoding.readTailAsUint8Array(decoder), bytes }
+  }
+  return { type, sub: null, payload: null, bytes }
+}
+
+/** A raw WebSocket client that records every frame and the close code. */
+export class RawClient {
+  readonly frames: ReceivedFrame[] = []
+  closeCode: number | null = null
+  closeReason = ''
+  readonly ws: WebSocket
+  readonly opened: Promise<void>
+  readonly closed: Promise<number>
+
+  constructor(url: string, options: WebSocket.ClientOptions = {}) {
+    this.ws = new WebSocket(url, options)
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve())
+      this.ws.once('error', reject)
+      this.ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)))
+    })
+    this.opened.catch(() => {})
+    this.closed = new Promise((resolve) => {
+      this.ws.on('close', (code, reason) => {
+        this.closeCode = code
+        this.closeReason = reason.toString()
+        resolve(code)
+      })
+    })
+    this.ws.on('error', () => {})
+    this.ws.on('message', (data: Buffer) => {
+      this.frames.push(parseServerFrame(new Uint8Array(data)))
+    })
+  }
+
+  send(frame: Uint8Array | string): void {
+    this.ws.send(frame)
+  }
+
+  framesOf(type: number, sub: number | null = null): ReceivedFrame[] {
+    return this.frames.filter((f) => f.type === type && (sub === null || f.sub === sub))
+  }
+
+  close(): void {
+    this.ws.terminate()
+  }
+}

@@ -1,0 +1,150 @@
+// Real servers for tests: in-process (createServer on a free port, LevelDB in a temp dir) or as a child
+// process (for kill -9 and signals). Every process started here is stopped by its pid.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer as createNetServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { createLogger } from '../../server/logger.js'
+import { createServer, type PlaitServer, type ServerOptions } from '../../server/server.js'
+
+export const repoRoot = join(import.meta.dirname, '..', '..')
+
+export function tempDir(prefix = 'plait-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix))
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true })
+}
+
+/** Log lines a test can read (JSON objects), instead of printing them. */
+export class LogCapture extends Writable {
+  readonly lines: Record<string, unknown>[] = []
+  readonly raw: string[] = []
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    for (const line of chunk.toString().split('\n')) {
+      if (line.trim() === '') continue
+      this.raw.push(line)
+      this.lines.push(JSON.parse(line))
+    }
+    done()
+  }
+}
+
+export interface TestServer {
+  server: PlaitServer
+  port: number
+  url: string
+  http: string
+  dataDir: string
+  logs: LogCapture
+  stop(): Promise<void>
+}
+
+/** Starts plait in this process on a free loopback port. */
+export async function startServer(options: ServerOptions = {}, dataDir = tempDir()): Promise<TestServer> {
+  const logs = new LogCapture()
+  const server = createServer({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    logger: createLogger('debug', logs),
+    ...options,
+  })
+  const { port } = await server.listen()
+  return {
+    server,
+    port,
+    url: `ws://127.0.0.1:${port}`,
+    http: `http://127.0.0.1:${port}`,
+    dataDir,
+    logs,
+    stop: () => server.close(),
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => resolve(port))
+    })
+  })
+}
+
+export interface ChildServer {
+  child: ChildProcess
+  port: number
+  url: string
+  http: string
+  output: () => string
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  kill(signal?: NodeJS.Signals): void
+}
+
+/** Starts plait as its own process (the way `npm start` runs it) and waits until /readyz answers. */
+export async function spawnServer(dataDir: string, port?: number, args: string[] = []): Promise<ChildServer> {
+  const chosen = port ?? (await freePort())
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(repoRoot, 'server', 'main.ts'),
+      '--port',
+      String(chosen),
+      '--data',
+      dataDir,
+      '--log-level',
+      'warn',
+      ...args,
+    ],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let output = ''
+  child.stdout?.on('data', (d: Buffer) => {
+    output += d.toString()
+  })
+  child.stderr?.on('data', (d: Buffer) => {
+    output += d.toString()
+  })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  )
+  const http = `http://127.0.0.1:${chosen}`
+  const deadline = Date.now() + 20_000
+  let ready = false
+  while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+    try {
+      const response = await fetch(`${http}/readyz`)
+      if (response.ok) {
+        ready = true
+        break
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  if (!ready) {
+    child.kill('SIGKILL')
+    throw new Error(`plait did not become ready on port ${chosen}:\n${output}`)
+  }
+  return {
+    child,
+    port: chosen,
+    url: `ws://127.0.0.1:${chosen}`,
+    http,
+    output: () => output,
+    exited,
+    kill: (signal = 'SIGKILL') => {
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+        process.kill(child.pid, signal)
+      }
+    },
+  }
+}

@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
+import * as Y from 'yjs'
+import { encodeAwarenessStates } from '../server/awareness-state.js'
+import { encodeAwareness, encodeQueryAwareness, encodeSyncStep1, encodeUpdate } from '../server/protocol.js'
+import { connectProvider, RawClient, synced, type TestProvider, waitFor } from './helpers/clients.js'
+import { removeDir, startServer, type TestServer } from './helpers/server.js'
+
+describe('sync with stock y-websocket providers', () => {
+  let s: TestServer
+  const open: TestProvider[] = []
+  const connect = (room: string) => {
+    const client = connectProvider(s.url, room)
+    open.push(client)
+    return client
+  }
+
+  before(async () => {
+    s = await startServer({ heartbeatMs: 300 })
+  })
+  after(async () => {
+    for (const c of open) c.destroy()
+    await s.stop()
+    removeDir(s.dataDir)
+  })
+
+  test('three providers editing concurrently converge to the same text', async () => {
+    const clients = [connect('converge'), connect('converge'), connect('converge')]
+    await synced(...clients)
+    for (let round = 0; round < 20; round++) {
+      clients.forEach((c, i) => {
+        // Insert at either end so markers never split each other.
+        c.text.insert(Math.random() < 0.5 ? 0 : c.text.length, `<${i}:${round}>`)
+      })
+    }
+    const expectedLength = 3 * 20
+    const markers = (c: TestProvider) => c.text.toString().match(/<\d:\d+>/g)?.length ?? 0
+    await waitFor(
+      () =>
+        clients.every(
+          (c) => markers(c) === expectedLength && c.text.toString() === clients[0].text.toString(),
+        ),
+      'all three texts to hold every marker and be equal',
+    )
+    const final = clients[0].text.toString()
+    assert.equal(final.match(/<\d:\d+>/g)?.length, expectedLength)
+  })
+
+  test('a late joiner receives the whole document in its first sync', async () => {
+    const writer = connect('late')
+    await synced(writer)
+    writer.text.insert(0, 'written before you came')
+    writer.doc.getMap('m').set('k', 42)
+    await waitFor(() => s.server.metrics.updatesPersisted >= 2, 'updates to be persisted')
+    const late = connect('late')
+    await synced(late)
+    assert.equal(late.text.toString(), 'written before you came')
+    assert.equal(late.doc.getMap('m').get('k'), 42)
+  })
+
+  test('rooms are isolated from each other', async () => {
+    const a = connect('iso-a')
+    const b = connect('iso-b')
+    await synced(a, b)
+    a.text.insert(0, 'only in a')
+    const a2 = connect('iso-a')
+    await waitFor(() => a2.text.toString() === 'only in a', 'a second client of room a to see the edit')
+    assert.equal(b.text.toString(), '')
+  })
+
+  test('room names may contain slashes, spaces and non-ASCII characters', async () => {
+    const name = 'team/notes/2026 ünïcode ✓'
+    const a = connect(name)
+    const b = connect(name)
+    await synced(a, b)
+    a.text.insert(0, 'shared')
+    await waitFor(() => b.text.toString() === 'shared', 'the edit to cross')
+    assert.ok(s.server.registry.get(name), 'the room is registered under its decoded name')
+  })
+
+  test('awareness reaches others and is removed when a provider disconnects', async () => {
+    const a = connect('aw')
+    const b = connect('aw')
+    await synced(a, b)
+    a.provider.awareness.setLocalStateField('user', { name: 'Ada' })
+    await waitFor(
+      () => b.provider.awareness.getStates().get(a.doc.clientID)?.user?.name === 'Ada',
+      'b to see Ada',
+    )
+    a.provider.awareness.setLocalStateField('cursor', 7)
+    await waitFor(
+      () => b.provider.awareness.getStates().get(a.doc.clientID)?.cursor === 7,
+      'b to see the update',
+    )
+    a.provider.disconnect()
+    await waitFor(() => !b.provider.awareness.getStates().has(a.doc.clientID), "Ada's state to be removed")
+  })
+
+  test('awareness of a socket that stops answering pings is removed by the heartbeat', async () => {
+    const watcher = connect('aw-dead')
+    await synced(watcher)
+    const dead = new RawClient(`${s.url}/aw-dead`)
+    await dead.opened
+    const clientID = 987654
+    dead.send(encodeAwareness(encodeAwarenessStates([{ clientID, clock: 1, state: '{"user":"ghost"}' }])))
+    await waitFor(() => watcher.provider.awareness.getStates().has(clientID), 'the ghost to appear')
+    // Stop reading: no pong goes back, as with a vanished laptop.
+    ;(dead.ws as unknown as { _socket: { pause(): void } })._socket.pause()
+    await waitFor(
+      () => !watcher.provider.awareness.getStates().has(clientID),
+      'the ghost to be removed',
+      5000,
+    )
+    dead.close()
+  })
+
+  test('awareness is echoed to its sender and query-awareness is answered', async () => {
+    const raw = new RawClient(`${s.url}/aw-echo`)
+    await raw.opened
+    raw.send(encodeAwareness(encodeAwarenessStates([{ clientID: 4242, clock: 1, state: '{"name":"me"}' }])))
+    await waitFor(() => raw.framesOf(1).length >= 1, 'the echo of my own awareness')
+    const before = raw.framesOf(1).length
+    raw.send(encodeQueryAwareness())
+    await waitFor(() => raw.framesOf(1).length > before, 'an answer to query-awareness')
+    const answer = raw.framesOf(1).at(-1)?.payload as Uint8Array
+    const decoder = decoding.createDecoder(answer)
+    assert.equal(decoding.readVarUint(decoder), 1)
+    assert.equal(decoding.readVarUint(decoder), 4242)
+    raw.close()
+  })
+
+  test('the server sends one message per frame and answers step 1 with step 2', async () => {
+    const writer = connect('frames')
+    await synced(writer)
+    writer.text.insert(0, 'abc')
+    writer.provider.awareness.setLocalStateField('n', 1)
+    await waitFor(() => s.server.metrics.updatesPersisted > 0, 'the edit to be stored')
+    const raw = new RawClient(`${s.url}/frames`)
+    await raw.opened
+    raw.send(encodeSyncStep1(Y.encodeStateVector(new Y.Doc())))
+    await waitFor(() => raw.framesOf(0, 1).length === 1, 'sync step 2')
+    await waitFor(() => raw.framesOf(1).length >= 1, 'the room awareness')
+    for (const frame of raw.frames) {
+      // Re-encoding the parsed message must give the whole frame back: nothing trails it.
+      const encoder = encoding.createEncoder()
+      encoding.writeVarUint(encoder, frame.type)
+      if (frame.sub !== null) encoding.writeVarUint(encoder, frame.sub)
+      if (frame.payload !== null) encoding.writeVarUint8Array(encoder, frame.payload)
+      assert.deepEqual(encoding.toUint8Array(encoder), frame.bytes)
+    }
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, raw.framesOf(0, 1)[0].payload as Uint8Array)
+    assert.equal(doc.getText('t').toString(), 'abc')
+    raw.close()
+  })
+
+  test('an update sent by a raw client reaches providers, but not back to its sender', async () => {
+    const reader = connect('raw-write')
+    await synced(reader)
+    const raw = new RawClient(`${s.url}/raw-write`)
+    await raw.opened
+    const doc = new Y.Doc()
+    doc.getText('t').insert(0, 'from raw')
+    raw.send(encodeUpdate(Y.encodeStateAsUpdate(doc)))
+    await waitFor(() => reader.text.toString() === 'from raw', 'the provider to receive it')
+    await new Promise((r) => setTimeout(r, 50))
+    assert.equal(raw.framesOf(0, 2).length, 0, 'the sender does not get its own update back')
+    raw.close()
+  })
+})
