@@ -1,0 +1,297 @@
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import { describe, test } from 'node:test'
+import * as Y from 'yjs'
+import { LevelStore } from '../persistence/level-store.js'
+import type { WriteBatch } from '../persistence/store.js'
+import { connectProvider, RawClient, synced, type TestProvider, waitFor } from './helpers/clients.js'
+import { removeDir, repoRoot, spawnServer, startServer, tempDir } from './helpers/server.js'
+
+/** Reads a room straight from the data directory (the server must be stopped). */
+async function readStored(dataDir: string, room: string) {
+  const store = new LevelStore(dataDir)
+  await store.open()
+  try {
+    const stored = await store.load(room)
+    const doc = new Y.Doc()
+    if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot)
+    for (const u of stored.updates) Y.applyUpdate(doc, u)
+    return { stored, text: doc.getText('t').toString() }
+  } finally {
+    await store.close()
+  }
+}
+
+/** LevelDB whose writes wait until the test opens the gate: a very slow disk. */
+class GatedStore extends LevelStore {
+  gated = false
+  private held: (() => void)[] = []
+  override async write(batch: WriteBatch): Promise<void> {
+    if (this.gated) await new Promise<void>((resolve) => this.held.push(resolve))
+    return super.write(batch)
+  }
+  openGate(): void {
+    this.gated = false
+    for (const release of this.held.splice(0)) release()
+  }
+}
+
+describe('persistence', () => {
+  test("an update reaches other clients only once it is on disk, even in a late joiner's first sync", async () => {
+    const dataDir = tempDir()
+    const store = new GatedStore(dataDir)
+    const s = await startServer({ store }, dataDir)
+    const writer = connectProvider(s.url, 'gate')
+    const observer = connectProvider(s.url, 'gate')
+    let late: TestProvider | null = null
+    try {
+      await synced(writer, observer)
+      store.gated = true
+      writer.text.insert(0, 'not yet durable')
+      await new Promise((r) => setTimeout(r, 150))
+      assert.equal(observer.text.toString(), '', 'nobody sees an update before its write completes')
+      late = connectProvider(s.url, 'gate')
+      await new Promise((r) => setTimeout(r, 150))
+      assert.equal(late.text.toString(), '', 'a late joiner is not sent undurable state')
+      assert.equal(late.provider.synced, false)
+      store.openGate()
+      await waitFor(() => observer.text.toString() === 'not yet durable', 'the observer to get the update')
+      await synced(late)
+      assert.equal(late.text.toString(), 'not yet durable')
+    } finally {
+      for (const c of [writer, observer, late]) c?.destroy()
+      await s.stop()
+      removeDir(dataDir)
+    }
+  })
+
+  test('documents survive a graceful restart (SIGTERM closes sockets with 1012 and exits 0)', async () => {
+    const dir = tempDir()
+    const first = await spawnServer(dir)
+    const client = connectProvider(first.url, 'restart')
+    try {
+      await synced(client)
+      const closeCodes: number[] = []
+      client.provider.on('connection-close', (event) => {
+        if (event) closeCodes.push(event.code)
+      })
+      client.text.insert(0, 'kept across restarts')
+      await new Promise((r) => setTimeout(r, 100))
+      const stopped = Date.now()
+      first.kill('SIGTERM')
+      const exit = await first.exited
+      assert.equal(exit.code, 0, `exit code 0 after SIGTERM; output:\n${first.output()}`)
+      assert.ok(Date.now() - stopped < 5000, 'stopped within a few seconds')
+      await waitFor(() => closeCodes.length > 0, 'the provider to see the close')
+      assert.equal(closeCodes[0], 1012)
+      client.provider.disconnect()
+      const { text } = await readStored(dir, 'restart')
+      assert.equal(text, 'kept across restarts')
+      const second = await spawnServer(dir)
+      const reader = connectProvider(second.url, 'restart')
+      await synced(reader)
+      assert.equal(reader.text.toString(), 'kept across restarts')
+      reader.destroy()
+      second.kill('SIGTERM')
+      await second.exited
+    } finally {
+      client.destroy()
+      first.kill()
+      removeDir(dir)
+    }
+  })
+
+  test('kill -9 at any moment loses no update that another client had received', async () => {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const dir = tempDir()
+      const server = await spawnServer(dir)
+      const writers = [connectProvider(server.url, 'crash'), connectProvider(server.url, 'crash')]
+      const observer = connectProvider(server.url, 'crash')
+      const timers: NodeJS.Timeout[] = []
+      try {
+        await synced(...writers, observer)
+        let seq = 0
+        writers.forEach((w, i) => {
+          timers.push(setInterval(() => w.text.insert(w.text.length, `[${i}.${seq++}]`), 1))
+        })
+        // Kill somewhere in the stream, at a different point each attempt.
+        await new Promise((r) => setTimeout(r, 250 + attempt * 170))
+        server.kill('SIGKILL')
+        await server.exited
+        for (const t of timers) clearInterval(t)
+        const seen = observer.text.toString().match(/\[\d\.\d+\]/g) ?? []
+        for (const c of [...writers, observer]) c.destroy()
+        assert.ok(seen.length > 10, `the observer saw updates before the kill (${seen.length})`)
+        const { text } = await readStored(dir, 'crash')
+        const stored = new Set(text.match(/\[\d\.\d+\]/g) ?? [])
+        const missing = seen.filter((m) => !stored.has(m))
+        assert.deepEqual(
+          missing,
+          [],
+          `attempt ${attempt}: ${missing.length} of ${seen.length} observed updates missing`,
+        )
+      } finally {
+        for (const t of timers) clearInterval(t)
+        server.kill()
+        removeDir(dir)
+      }
+    }
+  })
+
+  test('clients connecting while a room loads all get the full document in their first sync', async () => {
+    const dataDir = tempDir()
+    let s = await startServer({}, dataDir)
+    const writer = connectProvider(s.url, 'race')
+    await synced(writer)
+    const content = 'x'.repeat(2000)
+    for (let i = 0; i < 200; i++) writer.text.insert(writer.text.length, content.slice(i * 10, i * 10 + 10))
+    await waitFor(() => s.server.metrics.updatesPersisted >= 200, 'all updates stored')
+    writer.destroy()
+    await s.stop()
+    s = await startServer({}, dataDir)
+    const textsAtFirstSync: string[] = []
+    const clients: TestProvider[] = []
+    for (let i = 0; i < 20; i++) {
+      const c = connectProvider(s.url, 'race')
+      c.provider.once('sync', () => textsAtFirstSync.push(c.text.toString()))
+      clients.push(c)
+    }
+    try {
+      await synced(...clients)
+      assert.equal(textsAtFirstSync.length, 20)
+      for (const text of textsAtFirstSync) assert.equal(text.length, 2000, 'no client saw a half-loaded room')
+    } finally {
+      for (const c of clients) c.destroy()
+      await s.stop()
+      removeDir(dataDir)
+    }
+  })
+
+  test('an idle room is unloaded from memory, compacted, and loads again with the same content', async () => {
+    const s = await startServer({ roomIdleMs: 100 })
+    let expected = ''
+    try {
+      const a = connectProvider(s.url, 'idle')
+      await synced(a)
+      for (let i = 0; i < 30; i++) a.text.insert(a.text.length, `${i},`)
+      a.text.delete(0, 10)
+      expected = a.text.toString()
+      await waitFor(() => s.server.registry.get('idle')?.size === 1, 'the room to hold the client')
+      a.destroy()
+      await waitFor(() => s.server.registry.get('idle') === undefined, 'the room to be unloaded')
+      const b = connectProvider(s.url, 'idle')
+      await synced(b)
+      assert.equal(b.text.toString(), expected)
+      b.destroy()
+      await waitFor(() => s.server.registry.size === 0, 'the room to be unloaded again')
+    } finally {
+      await s.stop()
+    }
+    const { stored, text } = await readStored(s.dataDir, 'idle')
+    assert.ok(stored.snapshot !== null, 'unloading wrote a snapshot')
+    assert.equal(stored.updates.length, 0, 'and replaced the log')
+    assert.equal(text, expected)
+    removeDir(s.dataDir)
+  })
+
+  test('compaction keeps the content identical and the log short', async () => {
+    const s = await startServer({ compactEntries: 25 })
+    const reference = new Y.Doc()
+    let expected = ''
+    try {
+      const a = connectProvider(s.url, 'compact')
+      await synced(a)
+      a.doc.on('update', (u: Uint8Array) => Y.applyUpdate(reference, u))
+      for (let i = 0; i < 400; i++) {
+        if (i % 7 === 3 && a.text.length > 5) a.text.delete(2, 3)
+        else a.text.insert(Math.floor(a.text.length / 2), `(${i})`)
+        if (i % 50 === 0) await new Promise((r) => setTimeout(r, 5))
+      }
+      expected = a.text.toString()
+      assert.equal(reference.getText('t').toString(), expected)
+      await waitFor(() => s.server.metrics.compactions >= 5, 'several compactions')
+      const late = connectProvider(s.url, 'compact')
+      await synced(late)
+      assert.equal(late.text.toString(), expected)
+      late.destroy()
+      a.destroy()
+    } finally {
+      await s.stop()
+    }
+    const { stored, text } = await readStored(s.dataDir, 'compact')
+    assert.equal(text, expected)
+    assert.ok(stored.updates.length < 25, `log holds ${stored.updates.length} entries after compaction`)
+    removeDir(s.dataDir)
+  })
+
+  test('stored data that fails to load gives 1011 and is never overwritten', async () => {
+    const dataDir = tempDir()
+    let s = await startServer({}, dataDir)
+    const a = connectProvider(s.url, 'broken')
+    await synced(a)
+    a.text.insert(0, 'precious')
+    await waitFor(() => s.server.metrics.updatesPersisted >= 1, 'the edit to be stored')
+    a.destroy()
+    await s.stop()
+    // Corrupt the log: an entry that is not a Yjs update.
+    const store = new LevelStore(dataDir)
+    await store.open()
+    const before = await store.load('broken')
+    const garbage = new Uint8Array([0xff, 0xfe, 0xfd, 0x01, 0x02, 0x03, 0x04])
+    await store.write({
+      appends: [{ room: 'broken', seq: before.lastSeq + 1, update: garbage }],
+      compactions: [],
+    })
+    await store.close()
+
+    s = await startServer({}, dataDir)
+    try {
+      const raw = new RawClient(`${s.url}/broken`)
+      const code = await raw.closed
+      assert.equal(code, 1011)
+      assert.match(raw.closeReason, /could not be loaded/)
+      const logged = s.logs.lines.find((l) => l.room === 'broken' && l.level === 50)
+      assert.ok(logged, 'the failure is logged with the room name')
+      // A writer cannot get in and replace the content with an empty document.
+      const b = connectProvider(s.url, 'broken')
+      await new Promise((r) => setTimeout(r, 200))
+      b.text.insert(0, 'overwrite?')
+      await new Promise((r) => setTimeout(r, 200))
+      b.destroy()
+      // Other rooms are unaffected.
+      const other = connectProvider(s.url, 'fine')
+      await synced(other)
+      other.destroy()
+    } finally {
+      await s.stop()
+    }
+    const after = new LevelStore(dataDir)
+    await after.open()
+    try {
+      const stored = await after.load('broken')
+      assert.equal(stored.updates.length, before.updates.length + 1)
+      assert.deepEqual([...stored.updates.at(-1)!], [...garbage])
+    } finally {
+      await after.close()
+      removeDir(dataDir)
+    }
+  })
+
+  test('a second server on the same data directory fails at start with one clear sentence', async () => {
+    const s = await startServer()
+    try {
+      const result = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', join(repoRoot, 'server', 'main.ts'), '--port', '0', '--data', s.dataDir],
+        { cwd: repoRoot, encoding: 'utf8', timeout: 20_000 },
+      )
+      assert.equal(result.status, 1)
+      assert.match(result.stderr, /in use by another plait process/)
+      assert.equal(result.stderr.trim().split('\n').length, 1, `one line, got:\n${result.stderr}`)
+    } finally {
+      await s.stop()
+      removeDir(s.dataDir)
+    }
+  })
+})
