@@ -7,11 +7,14 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { describeMachine, fullReport, type ScenarioReport, scenarioSection } from './report.js'
 import { RunContext, type Scenario, type TargetRun } from './scenario.js'
+import { coldLoad } from './scenarios/cold-load.js'
+import { crash } from './scenarios/crash.js'
 import { fanout } from './scenarios/fanout.js'
 import { hotRoom } from './scenarios/hot-room.js'
+import { idle } from './scenarios/idle.js'
 import { allTargets, repoRoot, type Target, targetByName } from './targets.js'
 
-const scenarios: readonly Scenario[] = [fanout, hotRoom]
+const scenarios: readonly Scenario[] = [fanout, hotRoom, idle, coldLoad, crash]
 
 const usage = `usage: npm run bench -- [${scenarios.map((s) => s.name).join('|')} ...] [options]
   (no scenario: all of them)
