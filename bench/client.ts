@@ -43,6 +43,8 @@ export class BenchClient {
   seq = 0
   framesReceived = 0
   bytesReceived = 0
+  /** Close code once the socket has closed, null while open. */
+  closeCode: number | null = null
   /** Milliseconds from opening the socket to the server's sync step 2, NaN until synced. */
   syncMillis = Number.NaN
   private ws: WebSocket | null = null
@@ -81,6 +83,7 @@ export class BenchClient {
       ws.on('error', (err) => fail(err))
       ws.on('close', (code) => {
         this.closed = true
+        this.closeCode = code
         fail(new Error(`client ${this.id}: closed with ${code} before sync`))
       })
       ws.on('open', () => {

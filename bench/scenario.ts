@@ -120,3 +120,13 @@ export async function waitFor(done: () => boolean, timeoutMs: number, everyMs = 
   }
   return true
 }
+
+/** A note naming the sockets the server closed during a run, by close code, or null when none were. */
+export function closedNote(clients: readonly BenchClient[]): string | null {
+  const byCode = new Map<number, number>()
+  for (const c of clients)
+    if (c.closeCode !== null) byCode.set(c.closeCode, (byCode.get(c.closeCode) ?? 0) + 1)
+  if (byCode.size === 0) return null
+  const codes = [...byCode].map(([code, n]) => `${code} × ${n}`).join(', ')
+  return `the server closed sockets during the run (close code × sockets: ${codes})`
+}

@@ -92,6 +92,13 @@ export class ServerProcess {
     return this.exitCode === null && this.exitSignal === null
   }
 
+  /** Throws when the server has exited on its own (a crash during a run invalidates the run). */
+  assertRunning(): void {
+    if (!this.running) {
+      throw new Error(`${this.target.name} exited during the run (code ${this.exitCode}, signal ${this.exitSignal})`)
+    }
+  }
+
   /** Spawns the target and waits (at most `readyTimeoutMs`) until its ready path answers 200. */
   static async start(target: Target, options: StartOptions, readyTimeoutMs = 30_000): Promise<ServerProcess> {
     const launch = target.launch(options)

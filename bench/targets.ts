@@ -52,6 +52,15 @@ const plait: Target = {
       '127.0.0.1',
       '--data',
       dataDir,
+      // Every bench client comes from 127.0.0.1 and the cold-load writer types far faster than a person:
+      // lift the abuse limits the reference servers do not have.
+      '--max-sockets-per-ip',
+      '1000000',
+      '--max-upgrades-per-ip',
+      '1000000',
+      '--max-messages-per-second',
+      '1000000',
+      '--no-demo',
     ],
     env: {},
   }),

@@ -4,7 +4,7 @@ import type { BenchClient } from '../client.js'
 import { percentileOf } from '../histogram.js'
 import { cpuSeconds, rssKiB } from '../proc.js'
 import type { RunContext, Scenario } from '../scenario.js'
-import { sleep, waitFor } from '../scenario.js'
+import { closedNote, sleep, waitFor } from '../scenario.js'
 import type { ServerProcess } from '../server-process.js'
 
 const full = { updates: 20_000, restarts: 3 }
@@ -42,7 +42,8 @@ async function writeHistory(ctx: RunContext, updates: number): Promise<string> {
       const end = Math.min(updates, writer.seq + burst)
       while (writer.seq < end) writer.edit()
       if (!(await waitFor(() => observed >= end, 15_000, 5))) {
-        throw new Error(`observer saw only ${observed} of ${end} history updates`)
+        const closed = closedNote([writer, observer]) ?? 'writer and observer still open'
+        throw new Error(`observer saw only ${observed} of ${end} history updates; ${closed}`)
       }
     }
     return writer.text.toString()

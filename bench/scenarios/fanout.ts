@@ -4,7 +4,7 @@ import { DeliveryTracker } from '../delivery.js'
 import { percentileOf } from '../histogram.js'
 import { pace } from '../pacer.js'
 import { ProcessSampler } from '../proc.js'
-import { loadgenBusyPercent, type Scenario, waitFor } from '../scenario.js'
+import { closedNote, loadgenBusyPercent, type Scenario, waitFor } from '../scenario.js'
 
 const full = { rooms: 100, perRoom: 10, rate: 1, seconds: 20 }
 const quick = { rooms: 10, perRoom: 10, rate: 1, seconds: 5 }
@@ -61,6 +61,7 @@ export const fanout: Scenario = {
           tracker.onSent(c.id, c.seq, p.perRoom - 1)
         },
       })
+      server.assertRunning()
       const serverUsage = serverSampler.stop()
       const loadgenUsage = loadgenSampler.stop()
       const frames = clients.reduce((n, c) => n + c.framesReceived, 0) - framesBefore
@@ -73,6 +74,8 @@ export const fanout: Scenario = {
           `load generator CPU ${loadgenUsage.cpuPercent.toFixed(0)} %: latency may be the generator's`,
         )
       }
+      const closed = closedNote(clients)
+      if (closed !== null) notes.push(closed)
       if (paced.maxLagMs > 20) notes.push(`pacer fell up to ${paced.maxLagMs.toFixed(0)} ms behind schedule`)
       return {
         metrics: {

@@ -3,7 +3,7 @@ import { type BenchClient, connectAll } from '../client.js'
 import { DeliveryTracker } from '../delivery.js'
 import { pace } from '../pacer.js'
 import { ProcessSampler } from '../proc.js'
-import { loadgenBusyPercent, type Scenario, sleep, waitFor } from '../scenario.js'
+import { closedNote, loadgenBusyPercent, type Scenario, sleep, waitFor } from '../scenario.js'
 
 const maxP99Ms = 100
 const minDelivery = 0.999
@@ -87,6 +87,7 @@ export const hotRoom: Scenario = {
             tracker.onSent(c.id, c.seq, p.clients - 1)
           },
         })
+        server.assertRunning()
         const serverCpu = serverSampler.stop().cpuPercent
         const loadgenCpu = loadgenSampler.stop().cpuPercent
         await waitFor(() => tracker.complete, 3000)
@@ -105,6 +106,11 @@ export const hotRoom: Scenario = {
         ctx.log(
           `${aggregate}/s: p99 ${p99.toFixed(1)} ms, delivered ${(step.delivery * 100).toFixed(2)} %, server ${serverCpu.toFixed(0)} %, load gen ${loadgenCpu.toFixed(0)} %`,
         )
+        const closed = closedNote(clients)
+        if (closed !== null) {
+          notes.push(`at ${aggregate}/s ${closed}`)
+          break
+        }
         if (!step.pass) break
         if (loadgenCpu > loadgenBusyPercent) {
           notes.push(

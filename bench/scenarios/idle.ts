@@ -61,6 +61,7 @@ export const idle: Scenario = {
       const withSockets = await settledRss(server.pid)
       const sampler = new ProcessSampler(server.pid)
       await sleep(5000)
+      server.assertRunning()
       const idleCpu = sampler.stop().cpuPercent
       const open = clients.filter((c) => c.isOpen).length
       const notes =
