@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { request } from 'node:http'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { ConfigError, loadConfig } from '../server/config.js'
+import { parseRoomName } from '../server/room-name.js'
+import { connectProvider, RawClient, synced } from './helpers/clients.js'
+import { removeDir, repoRoot, startServer, type TestServer } from './helpers/server.js'
+
+/** The HTTP status of a WebSocket upgrade attempt on `path`. */
+function upgradeStatus(port: number, path: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      path,
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        ...headers,
+      },
+    })
+    req.on('upgrade', (_res, socket) => {
+      socket.destroy()
+      resolve(101)
+    })
+    req.on('response', (res) => {
+      res.resume()
+      resolve(res.statusCode ?? 0)
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+describe('HTTP on the same port', () => {
+  let s: TestServer
+  before(async () => {
+    s = await startServer()
+  })
+  after(async () => {
+    await s.stop()
+    removeDir(s.dataDir)
+  })
+
+  test('/healthz and /readyz answer', async () => {
+    const health = await fetch(`${s.http}/healthz`)
+    assert.equal(health.status, 200)
+    assert.deepEqual(await health.json(), { status: 'ok' })
+    const ready = await fetch(`${s.http}/readyz`)
+    assert.equal(ready.status, 200)
+  })
+
+  test('/metrics counts sockets, rooms, frames and persisted updates in Prometheus text', async () => {
+    const client = connectProvider(s.url, 'metered')
+    await synced(client)
+    client.text.insert(0, 'count me')
+    await new Promise((r) => setTimeout(r, 100))
+    const text = await (await fetch(`${s.http}/metrics`)).text()
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1])
+    assert.equal(value('plait_open_sockets'), 1)
+    assert.equal(value('plait_loaded_rooms'), 1)
+    assert.ok(value('plait_frames_in_total') >= 2)
+    assert.ok(value('plait_updates_persisted_total') >= 1)
+    assert.match(text, /plait_persist_batch_seconds_bucket\{le="\+Inf"\} \d+/)
+    client.destroy()
+    await new Promise((r) => setTimeout(r, 100))
+    const later = await (await fetch(`${s.http}/metrics`)).text()
+    assert.match(later, /plait_socket_closes_total\{code="\d+"\} 1/)
+  })
+
+  test('/api/info says whether auth is on', async () => {
+    const info = await (await fetch(`${s.http}/api/info`)).json()
+    assert.equal(info.auth, 'open')
+  })
+
+  test('a plain GET to a room path is not an upgrade and gets 404', async () => {
+    const response = await fetch(`${s.http}/some-room`)
+    assert.equal(response.status, 404)
+  })
+
+  test('bad room names are refused with HTTP 400 before a socket exists', async () => {
+    assert.equal(await upgradeStatus(s.port, `/${'x'.repeat(257)}`), 400)
+    assert.equal(await upgradeStatus(s.port, '/bad%00name'), 400)
+    assert.equal(await upgradeStatus(s.port, '/bad%E0%A4%A'), 400)
+    assert.equal(await upgradeStatus(s.port, '/'), 400)
+    assert.equal(
+      await upgradeStatus(s.port, `/${encodeURIComponent('é'.repeat(128))}`),
+      101,
+      '256 bytes is allowed',
+    )
+    assert.equal(
+      await upgradeStatus(s.port, `/${encodeURIComponent('é'.repeat(128))}x`),
+      400,
+      '257 bytes is not',
+    )
+  })
+
+  test('the query string is not part of the room name', async () => {
+    const raw = new RawClient(`${s.url}/q-room?foo=bar`)
+    await raw.opened
+    await new Promise((r) => setTimeout(r, 50))
+    assert.ok(s.server.registry.get('q-room'))
+    raw.close()
+  })
+})
+
+describe('room names', () => {
+  test('are the percent-decoded path after the prefix', () => {
+    assert.deepEqual(parseRoomName('/team/notes%202026?x=1', ''), {
+      ok: true,
+      room: 'team/notes 2026',
+      query: 'x=1',
+    })
+    assert.deepEqual(parseRoomName('/collab/a', '/collab'), { ok: true, room: 'a', query: '' })
+    assert.equal(parseRoomName('/other/a', '/collab').ok, false)
+    assert.equal(parseRoomName('/a%0Ab', '').ok, false)
+  })
+})
+
+describe('configuration', () => {
+  test('flags win over environment variables, and sizes and durations take units', () => {
+    const config = loadConfig(['--port', '4000', '--max-frame', '2mib', '--room-idle', '30s'], {
+      PORT: '5000',
+      DATA_DIR: '/tmp/x',
+      HOST: '0.0.0.0',
+    })
+    assert.ok(config !== 'help')
+    assert.equal(config.port, 4000)
+    assert.equal(config.dataDir, '/tmp/x')
+    assert.equal(config.host, '0.0.0.0')
+    assert.equal(config.maxFrameBytes, 2 * 1024 * 1024)
+    assert.equal(config.roomIdleMs, 30_000)
+  })
+
+  test('bad values get a sentence that names the option', () => {
+    assert.throws(
+      () => loadConfig(['--port', 'abc'], {}),
+      (e: Error) => e instanceof ConfigError && /--port/.test(e.message),
+    )
+    assert.throws(() => loadConfig(['--max-frame', '10 parsecs'], {}), /--max-frame/)
+    assert.throws(() => loadConfig(['--frobnicate'], {}), /--help/)
+  })
+
+  test('--help lists every option with its default', () => {
+    const result = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(repoRoot, 'server', 'main.ts'), '--help'],
+      {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    )
+    assert.equal(result.status, 0)
+    for (const flag of [
+      '--port',
+      '--host',
+      '--data',
+      '--log-level',
+      '--max-frame',
+      '--max-buffered',
+      '--room-idle',
+    ]) {
+      assert.ok(result.stdout.includes(flag), `--help mentions ${flag}`)
+    }
+    assert.match(result.stdout, /1234/)
+  })
+})
