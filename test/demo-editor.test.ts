@@ -1,0 +1,160 @@
+// The editor demo in a real browser against the real plait server: two people typing together, their
+// cursors, and a server restart in the middle of a session.
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import type { Browser, Page } from 'playwright-core'
+import { browserMissing, launchBrowser, openPerson, screenshot, uniqueRoom } from './demo-browser.js'
+import { freePort, PlaitProcess } from './demo-plait-process.js'
+
+const waitMs = 20_000
+
+async function setName(page: Page, name: string): Promise<void> {
+  await page.fill('#your-name', name)
+  await page.press('#your-name', 'Enter')
+}
+
+/** The document as the reader sees it: the editor's lines without other people's caret labels. */
+async function editorText(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const lines = [...document.querySelectorAll('.cm-content .cm-line')].map((line) => {
+      const copy = line.cloneNode(true) as HTMLElement
+      for (const widget of copy.querySelectorAll('.cm-ySelectionCaret, .cm-widgetBuffer')) widget.remove()
+      return copy.textContent ?? ''
+    })
+    return lines.join('\n')
+  })
+}
+
+async function typeInEditor(page: Page, text: string): Promise<void> {
+  await page.locator('.cm-content').click()
+  await page.keyboard.press('Control+End')
+  await page.keyboard.type(text, { delay: 15 })
+}
+
+async function waitForText(page: Page, expected: string): Promise<void> {
+  const deadline = Date.now() + waitMs
+  let seen = ''
+  while (Date.now() < deadline) {
+    seen = await editorText(page)
+    if (seen.includes(expected)) return
+    await page.waitForTimeout(100)
+  }
+  assert.fail(`editor never showed ${JSON.stringify(expected)}; it shows ${JSON.stringify(seen)}`)
+}
+
+/** The badge says connected and every local edit has been confirmed by the server. */
+async function waitForSaved(page: Page): Promise<void> {
+  await page.waitForSelector('#status[data-connection="connected"][data-unsynced="0"]', { timeout: waitMs })
+}
+
+describe('the collaborative editor demo', { skip: browserMissing }, () => {
+  let plait: PlaitProcess
+  let browser: Browser
+
+  before(async () => {
+    plait = new PlaitProcess(await freePort())
+    await plait.start()
+    browser = await launchBrowser()
+  })
+
+  after(async () => {
+    await browser?.close()
+    await plait?.dispose()
+  })
+
+  test('two people type in one room, end with the same text and see each other', async () => {
+    const room = uniqueRoom('notes')
+    const ada = await openPerson(browser, `${plait.url}/#room=${room}`)
+    const bob = await openPerson(browser, `${plait.url}/#room=${room}`)
+    await setName(ada.page, 'Ada')
+    await setName(bob.page, 'Bob')
+    await waitForSaved(ada.page)
+    await waitForSaved(bob.page)
+
+    await typeInEditor(ada.page, 'Hello from Ada. ')
+    await waitForText(bob.page, 'Hello from Ada.')
+    await typeInEditor(bob.page, 'Bob was here too.')
+    await waitForText(ada.page, 'Bob was here too.')
+    // both type at once
+    await Promise.all([typeInEditor(ada.page, ' [ada]'), typeInEditor(bob.page, ' [bob]')])
+    await waitForText(ada.page, '[bob]')
+    await waitForText(bob.page, '[ada]')
+    await waitForSaved(ada.page)
+    await waitForSaved(bob.page)
+    const adaText = await editorText(ada.page)
+    assert.equal(await editorText(bob.page), adaText)
+    for (const part of ['Hello from Ada.', 'Bob was here too.', '[ada]', '[bob]'])
+      assert.ok(adaText.includes(part))
+
+    // each sees the other's named cursor and both in the presence list
+    await bob.page.waitForSelector('.cm-ySelectionInfo:text("Ada")', { timeout: waitMs })
+    await ada.page.waitForSelector('.cm-ySelectionInfo:text("Bob")', { timeout: waitMs })
+    await ada.page.waitForSelector('#presence[data-count="2"]', { timeout: waitMs })
+    assert.deepEqual(
+      await bob.page
+        .locator('#presence .person')
+        .evaluateAll((items) => items.map((item) => item.getAttribute('title'))),
+      ['Bob (you)', 'Ada'],
+    )
+    assert.equal(await ada.page.locator('#room-name').textContent(), room)
+    await screenshot(ada.page, 'editor-ada')
+    await screenshot(bob.page, 'editor-bob')
+
+    // undo takes back only Ada's own last edit
+    await ada.page.locator('.cm-content').click()
+    await ada.page.keyboard.press('Control+z')
+    const deadline = Date.now() + waitMs
+    while ((await editorText(bob.page)).includes('[ada]') && Date.now() < deadline)
+      await bob.page.waitForTimeout(100)
+    assert.ok(!(await editorText(bob.page)).includes('[ada]'), "Ada's undo reached Bob")
+    assert.ok((await editorText(bob.page)).includes('[bob]'))
+    await ada.context.close()
+    await bob.context.close()
+  })
+
+  test('edits typed while the server is down reach everyone after a restart and survive a reload', async () => {
+    const room = uniqueRoom('restart')
+    const ada = await openPerson(browser, `${plait.url}/#room=${room}`)
+    const bob = await openPerson(browser, `${plait.url}/#room=${room}`)
+    await setName(ada.page, 'Ada')
+    await setName(bob.page, 'Bob')
+    await typeInEditor(ada.page, 'Before the restart.')
+    await waitForText(bob.page, 'Before the restart.')
+    await waitForSaved(ada.page)
+    // the offline shell must be installed before the server goes away, as it would be for a returning user
+    await ada.page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined))
+
+    await plait.stop()
+    await ada.page.waitForSelector('#status[data-connection="offline"]', { timeout: waitMs })
+    await bob.page.waitForSelector('#status[data-connection="offline"]', { timeout: waitMs })
+    await typeInEditor(ada.page, ' Ada wrote this offline.')
+    await typeInEditor(bob.page, ' Bob too.')
+    await ada.page.waitForSelector('#status[data-connection="offline"]:not([data-unsynced="0"])')
+    assert.match((await ada.page.locator('#status-detail').textContent()) ?? '', /not on the server yet/)
+    await screenshot(ada.page, 'editor-offline')
+
+    // a reload while the server is down keeps what was typed (IndexedDB) and still opens the page
+    await ada.page.reload()
+    await waitForText(ada.page, 'Ada wrote this offline.')
+    await ada.page.waitForSelector('#status[data-connection="offline"]:not([data-unsynced="0"])', {
+      timeout: waitMs,
+    })
+
+    await plait.start()
+    await waitForSaved(ada.page)
+    await waitForSaved(bob.page)
+    for (const page of [ada.page, bob.page]) {
+      await waitForText(page, 'Ada wrote this offline.')
+      await waitForText(page, 'Bob too.')
+      await waitForText(page, 'Before the restart.')
+    }
+    assert.equal(await editorText(ada.page), await editorText(bob.page))
+    await screenshot(bob.page, 'editor-after-restart')
+
+    // and the server has it: a newcomer with empty storage gets all of it
+    const carol = await openPerson(browser, `${plait.url}/#room=${room}`)
+    await waitForText(carol.page, 'Bob too.')
+    assert.equal(await editorText(carol.page), await editorText(ada.page))
+    await Promise.all([ada.context.close(), bob.context.close(), carol.context.close()])
+  })
+})
