@@ -2,8 +2,18 @@
 import { ConfigError, helpText, loadConfig } from './config.js'
 import { createLogger } from './logger.js'
 import { createServer } from './server.js'
+import { runTokenCommand } from './token-command.js'
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'token') {
+    try {
+      process.stdout.write(`${await runTokenCommand(argv.slice(1), process.env)}\n`)
+      return 0
+    } catch (error) {
+      process.stderr.write(`plait token: ${(error as Error).message}\n`)
+      return 2
+    }
+  }
   let config: ReturnType<typeof loadConfig>
   try {
     config = loadConfig(argv, process.env)
@@ -19,7 +29,16 @@ async function main(argv: string[]): Promise<number> {
     return 0
   }
   const log = createLogger(config.logLevel)
-  const server = createServer({ ...config, logger: log })
+  let server: ReturnType<typeof createServer>
+  try {
+    server = createServer({ ...config, logger: log })
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`plait: ${error.message}\n`)
+      return 2
+    }
+    throw error
+  }
   try {
     const address = await server.listen()
     const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address

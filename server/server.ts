@@ -8,9 +8,10 @@ import { getRequestListener } from '@hono/node-server'
 import type { Hono } from 'hono'
 import { LevelStore } from '../persistence/level-store.js'
 import type { DocumentStore } from '../persistence/store.js'
+import { type Authenticate, checkOpenMode, jwtAuthenticate, verifierFrom } from './auth.js'
 import { Closes } from './close-codes.js'
 import { type Config, defaults, validateConfig } from './config.js'
-import { Gateway, type Verifier } from './gateway.js'
+import { Gateway } from './gateway.js'
 import { GroupCommit } from './group-commit.js'
 import { createHttpApp } from './http.js'
 import { createLogger, type Logger } from './logger.js'
@@ -22,8 +23,11 @@ export interface ServerOptions extends Partial<Config> {
   /** Another storage backend; defaults to LevelDB in `dataDir`. */
   store?: DocumentStore
   logger?: Logger
-  /** Decides each socket's access from its token (set by the auth module or an embedding app). */
-  verifier?: Verifier | null
+  /**
+   * Your own access check instead of JWTs: `(token, room, request) => ({ userId, access: 'read' | 'write' })`,
+   * or null to refuse the room (4403); sync or async. Throw AuthError(4401, …) for a bad token.
+   */
+  authenticate?: Authenticate
 }
 
 /** The package root (where package.json is), from this file in server/ or dist/server/. */
@@ -47,17 +51,22 @@ export class PlaitServer {
   readonly app: Hono
   readonly httpServer: HttpServer
   private readonly commit: GroupCommit<RoomMember>
+  readonly authMode: 'open' | 'token'
   private stopping = false
   private closed: Promise<void> | null = null
 
   constructor(options: ServerOptions = {}) {
-    const { store, logger, verifier, ...overrides } = options
+    const { store, logger, authenticate, ...overrides } = options
     this.config = validateConfig({ ...defaults, ...overrides })
     this.log = logger ?? createLogger(this.config.logLevel)
+    const check = authenticate ?? jwtAuthenticate(this.config)
+    if (check === null) checkOpenMode(this.config)
+    this.authMode = check === null ? 'open' : 'token'
+    const verifier = check === null ? null : verifierFrom(check)
     this.store = store ?? new LevelStore(this.config.dataDir)
     this.commit = new GroupCommit<RoomMember>(this.store, this.metrics)
     this.registry = new RoomRegistry(this.store, this.commit, this.config, this.log)
-    this.gateway = new Gateway(this.config, this.registry, this.metrics, this.log, verifier ?? null, () =>
+    this.gateway = new Gateway(this.config, this.registry, this.metrics, this.log, verifier, () =>
       this.isReady(),
     )
     const demoDir = join(packageRoot(), 'web-demo', 'dist')
@@ -70,7 +79,7 @@ export class PlaitServer {
           loadedRooms: this.registry.size,
           storageOpen: this.store.isOpen,
         }),
-      info: () => ({ name: 'plait', auth: verifier ? 'token' : 'open', pathPrefix: this.config.pathPrefix }),
+      info: () => ({ name: 'plait', auth: this.authMode, pathPrefix: this.config.pathPrefix }),
       demoDir: this.config.demo ? demoDir : null,
     })
     this.httpServer = createHttpServer(getRequestListener(this.app.fetch))
@@ -86,6 +95,12 @@ export class PlaitServer {
   /** Opens storage and starts listening; rejects with a StoreError if the data directory is in use. */
   async listen(): Promise<AddressInfo> {
     await this.store.open()
+    if (this.authMode === 'open') {
+      this.log.warn(
+        { host: this.config.host },
+        'auth is off: anyone who can reach this address can read and write every document (set AUTH_SECRET to turn it on)',
+      )
+    }
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
         this.store.close().catch(() => {})
