@@ -73,3 +73,49 @@ export class ProcessSampler {
     }
   }
 }
+
+/** Busy (non-idle, non-iowait) plus steal seconds of one core, from /proc/stat. */
+function coreBusySeconds(core: number): number | null {
+  const stat = readFileSync('/proc/stat', 'utf8')
+  const line = stat.split('\n').find((l) => l.startsWith(`cpu${core} `))
+  if (line === undefined) return null
+  // user nice system idle iowait irq softirq steal ...
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number)
+  return (user + nice + system + irq + softirq + (steal || 0)) / clockTicks
+}
+
+/**
+ * How busy a core was over a window, minus the process pinned to it: time taken by other processes
+ * (the other engineers' test runs on this machine) or stolen by the hypervisor. Non-zero means the
+ * window's numbers were disturbed.
+ */
+export class CoreInterference {
+  private readonly startBusy: number | null
+  private readonly startProc: number | null
+  private readonly startAt = performance.now()
+
+  constructor(
+    private readonly core: number,
+    private readonly pid: number,
+  ) {
+    this.startBusy = coreBusySeconds(core)
+    this.startProc = cpuSeconds(pid)
+  }
+
+  /** Percent of the core used by anything other than `pid` during the window. */
+  stop(): number {
+    const busy = coreBusySeconds(this.core)
+    const proc = cpuSeconds(this.pid)
+    const seconds = (performance.now() - this.startAt) / 1000
+    if (
+      busy === null ||
+      proc === null ||
+      this.startBusy === null ||
+      this.startProc === null ||
+      seconds <= 0
+    ) {
+      return Number.NaN
+    }
+    return Math.max(0, ((busy - this.startBusy - (proc - this.startProc)) / seconds) * 100)
+  }
+}

@@ -21,6 +21,7 @@ const usage = `usage: npm run bench -- [${scenarios.map((s) => s.name).join('|')
   --targets <list>   comma-separated subset of ${allTargets.map((t) => t.name).join(',')} (default: all)
   --quick            small counts and short durations, for developing the bench
   --cpu-prof <dir>   run plait with node --cpu-prof, profiles written to <dir> when it stops
+  --no-build         do not run \`npm run build\` before benchmarking plait (use dist/ as it is)
   --out <dir>        where results go (default bench/results)
   --no-write         print only, write no result files`
 
@@ -33,6 +34,7 @@ function parse() {
       'cpu-prof': { type: 'string' },
       out: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
+      'no-build': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
@@ -62,6 +64,7 @@ function parse() {
     cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : null,
     outDir: resolve(values.out ?? join(repoRoot, 'bench', 'results')),
     write: !values['no-write'],
+    build: !values['no-build'],
   }
 }
 
@@ -75,6 +78,8 @@ function pinSelf(): boolean {
   return true
 }
 
+let plaitBuildFailure: string | null = null
+
 async function runOne(
   scenario: Scenario,
   target: Target,
@@ -83,7 +88,8 @@ async function runOne(
   pinned: boolean,
 ) {
   const base = { target: target.name, label: target.label, metrics: {}, notes: [] }
-  const unavailable = target.unavailable()
+  const unavailable =
+    target.name === 'plait' && plaitBuildFailure !== null ? plaitBuildFailure : target.unavailable()
   if (unavailable !== null) {
     console.error(`  [${target.name}] skipped: ${unavailable}`)
     return { ...base, skipped: unavailable } satisfies TargetRun
@@ -111,8 +117,30 @@ async function runOne(
   }
 }
 
+/** Builds plait so the numbers belong to the source being reported; returns why it failed, or null. */
+function buildPlait(): string | null {
+  console.error('bench: npm run build (plait)')
+  try {
+    execFileSync('npm', ['run', 'build'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 300_000,
+    })
+    return null
+  } catch (err) {
+    return `npm run build failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`
+  }
+}
+
 async function main(): Promise<void> {
   const opts = parse()
+  if (opts.build && opts.targets.some((t) => t.name === 'plait')) {
+    const failure = buildPlait()
+    if (failure !== null) {
+      console.error(`bench: ${failure}; plait will be skipped`)
+      plaitBuildFailure = failure
+    }
+  }
   const pinned = pinSelf()
   const machine = describeMachine(pinned)
   if (opts.cpuProfDir) mkdirSync(opts.cpuProfDir, { recursive: true })

@@ -95,7 +95,9 @@ export class ServerProcess {
   /** Throws when the server has exited on its own (a crash during a run invalidates the run). */
   assertRunning(): void {
     if (!this.running) {
-      throw new Error(`${this.target.name} exited during the run (code ${this.exitCode}, signal ${this.exitSignal})`)
+      throw new Error(
+        `${this.target.name} exited during the run (code ${this.exitCode}, signal ${this.exitSignal})`,
+      )
     }
   }
 

@@ -2,8 +2,9 @@
 import { type BenchClient, connectAll } from '../client.js'
 import { DeliveryTracker } from '../delivery.js'
 import { percentileOf } from '../histogram.js'
+import { LoopDelay } from '../loop-delay.js'
 import { pace } from '../pacer.js'
-import { ProcessSampler } from '../proc.js'
+import { CoreInterference, ProcessSampler } from '../proc.js'
 import { closedNote, loadgenBusyPercent, type Scenario, waitFor } from '../scenario.js'
 
 const full = { rooms: 100, perRoom: 10, rate: 1, seconds: 20 }
@@ -33,6 +34,22 @@ export const fanout: Scenario = {
     { key: 'serverCpu', label: 'server CPU', unit: '%', better: 'lower', digits: 1 },
     { key: 'serverRss', label: 'server RSS (max)', unit: 'MiB', better: 'lower', digits: 1 },
     { key: 'loadgenCpu', label: 'load generator CPU', unit: '%', better: 'none', digits: 1 },
+    { key: 'loopP99', label: 'load generator event-loop delay p99', unit: 'ms', better: 'none', digits: 1 },
+    { key: 'loopMax', label: 'load generator event-loop delay max', unit: 'ms', better: 'none', digits: 1 },
+    {
+      key: 'otherServerCore',
+      label: 'other processes on the server core',
+      unit: '%',
+      better: 'none',
+      digits: 1,
+    },
+    {
+      key: 'otherLoadgenCore',
+      label: 'other processes on the load generator core',
+      unit: '%',
+      better: 'none',
+      digits: 1,
+    },
   ],
   async run(ctx) {
     const p = ctx.quick ? quick : full
@@ -51,6 +68,9 @@ export const fanout: Scenario = {
       const framesBefore = clients.reduce((n, c) => n + c.framesReceived, 0)
       const serverSampler = new ProcessSampler(server.pid)
       const loadgenSampler = new ProcessSampler(process.pid)
+      const loopDelay = new LoopDelay()
+      const otherOnServerCore = new CoreInterference(0, server.pid)
+      const otherOnLoadgenCore = new CoreInterference(1, process.pid)
       ctx.log(`sending for ${p.seconds} s`)
       const paced = await pace({
         clients,
@@ -64,6 +84,9 @@ export const fanout: Scenario = {
       server.assertRunning()
       const serverUsage = serverSampler.stop()
       const loadgenUsage = loadgenSampler.stop()
+      const loop = loopDelay.stop()
+      const otherServerCore = otherOnServerCore.stop()
+      const otherLoadgenCore = otherOnLoadgenCore.stop()
       const frames = clients.reduce((n, c) => n + c.framesReceived, 0) - framesBefore
       await waitFor(() => tracker.complete, 3000)
       const seconds = paced.elapsedMs / 1000
@@ -92,6 +115,10 @@ export const fanout: Scenario = {
           serverCpu: serverUsage.cpuPercent,
           serverRss: serverUsage.maxRssKiB / 1024,
           loadgenCpu: loadgenUsage.cpuPercent,
+          loopP99: loop.p99Ms,
+          loopMax: loop.maxMs,
+          otherServerCore,
+          otherLoadgenCore,
         },
         notes,
       }

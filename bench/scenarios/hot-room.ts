@@ -1,8 +1,9 @@
 // One crowded room: raise the typing rate step by step until the room stops keeping up.
 import { type BenchClient, connectAll } from '../client.js'
 import { DeliveryTracker } from '../delivery.js'
+import { LoopDelay } from '../loop-delay.js'
 import { pace } from '../pacer.js'
-import { ProcessSampler } from '../proc.js'
+import { CoreInterference, ProcessSampler } from '../proc.js'
 import { closedNote, loadgenBusyPercent, type Scenario, sleep, waitFor } from '../scenario.js'
 
 const maxP99Ms = 100
@@ -23,17 +24,21 @@ interface Step {
   delivery: number
   serverCpu: number
   loadgenCpu: number
+  loopMax: number
+  /** CPU % other processes took on the server core and the load generator core. */
+  otherServer: number
+  otherLoadgen: number
   pass: boolean
 }
 
 function stepTable(steps: Step[]): string {
   const rows = [
-    '| target updates/s | sent/s | p50 ms | p99 ms | delivered % | server CPU % | load gen CPU % | pass |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |',
+    '| target updates/s | sent/s | p50 ms | p99 ms | delivered % | server CPU % | load gen CPU % | load gen loop delay max ms | others on core 0 / 1 % | pass |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |',
   ]
   for (const s of steps) {
     rows.push(
-      `| ${s.aggregate} | ${s.sentPerSec.toFixed(0)} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${(s.delivery * 100).toFixed(3)} | ${s.serverCpu.toFixed(0)} | ${s.loadgenCpu.toFixed(0)} | ${s.pass ? 'yes' : 'no'} |`,
+      `| ${s.aggregate} | ${s.sentPerSec.toFixed(0)} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${(s.delivery * 100).toFixed(3)} | ${s.serverCpu.toFixed(0)} | ${s.loadgenCpu.toFixed(0)} | ${s.loopMax.toFixed(0)} | ${s.otherServer.toFixed(0)} / ${s.otherLoadgen.toFixed(0)} | ${s.pass ? 'yes' : 'no'} |`,
     )
   }
   return rows.join('\n')
@@ -78,6 +83,9 @@ export const hotRoom: Scenario = {
         tracker = new DeliveryTracker()
         const serverSampler = new ProcessSampler(server.pid)
         const loadgenSampler = new ProcessSampler(process.pid)
+        const loopDelay = new LoopDelay()
+        const otherOnServerCore = new CoreInterference(0, server.pid)
+        const otherOnLoadgenCore = new CoreInterference(1, process.pid)
         const paced = await pace({
           clients,
           ratePerClient: aggregate / p.clients,
@@ -90,6 +98,9 @@ export const hotRoom: Scenario = {
         server.assertRunning()
         const serverCpu = serverSampler.stop().cpuPercent
         const loadgenCpu = loadgenSampler.stop().cpuPercent
+        const loopMax = loopDelay.stop().maxMs
+        const otherServer = otherOnServerCore.stop()
+        const otherLoadgen = otherOnLoadgenCore.stop()
         await waitFor(() => tracker.complete, 3000)
         const p99 = tracker.latency.percentile(99) / 1000
         const step: Step = {
@@ -100,6 +111,9 @@ export const hotRoom: Scenario = {
           delivery: tracker.deliveryRatio,
           serverCpu,
           loadgenCpu,
+          loopMax,
+          otherServer,
+          otherLoadgen,
           pass: p99 <= maxP99Ms && tracker.deliveryRatio >= minDelivery,
         }
         steps.push(step)
