@@ -96,11 +96,13 @@ export class Gateway {
     return this.connections.size
   }
 
-  private requests = new WeakMap<Connection, IncomingMessage>()
+  // The upgrade request, kept only until the auth verdict (the hook may read its headers or cookies).
+  private readonly requests = new WeakMap<Connection, IncomingMessage>()
 
   private verify(token: string, connection: Connection): Promise<AuthVerdict> {
     const request = this.requests.get(connection)
     if (this.verifier === null || request === undefined) return Promise.reject(new Error('no verifier'))
+    this.requests.delete(connection)
     return this.verifier(token, connection.roomName, request)
   }
 
@@ -184,7 +186,7 @@ export class Gateway {
     const tagged = ws as TaggedSocket
     const connection = new Connection(ws, room, ip, this.context, this.config.authTimeoutMs)
     tagged[connectionOf] = connection
-    this.requests.set(connection, request)
+    if (this.verifier !== null) this.requests.set(connection, request)
     this.connections.add(connection)
     ws.on('message', onMessage)
     ws.on('pong', onPong)

@@ -61,6 +61,11 @@ export class Room {
   private compacting: { entries: number; bytes: number } | null = null
   private deferred: DeferredFrame[] = []
   private awarenessScheduled = false
+  // Durable updates waiting to be broadcast, and who sent them (null: several senders).
+  private outbox: Uint8Array[] = []
+  private outboxOrigin: RoomMember | null = null
+  private lastBroadcast = 0
+  private broadcastTimer: NodeJS.Timeout | null = null
   private settledWaiters: (() => void)[] = []
 
   constructor(
@@ -194,11 +199,42 @@ export class Room {
   onPersisted(lastSeq: number, updates: Uint8Array[], origin: RoomMember | null): void {
     this.durableSeq = lastSeq
     if (this.state === 'failed' || this.state === 'unloaded') return
-    const frame = encodeUpdate(updates.length === 1 ? updates[0] : Y.mergeUpdates(updates))
-    for (const member of this.members) if (member !== origin) member.send(frame)
+    this.outboxOrigin = this.outbox.length === 0 || this.outboxOrigin === origin ? origin : null
+    for (const update of updates) this.outbox.push(update)
+    this.scheduleBroadcast()
     if (this.deferred.length > 0) this.releaseDeferred()
     this.maybeCompact()
     this.notifySettled()
+  }
+
+  /**
+   * A broadcast costs one send per member, so a big busy room is paced: at most one broadcast every
+   * members/100 ms (2 ms for 200 members), each carrying every update that became durable meanwhile.
+   * Rooms under 100 members broadcast at once.
+   */
+  private scheduleBroadcast(): void {
+    if (this.broadcastTimer !== null) return
+    const wait = this.lastBroadcast + this.members.size / 100 - performance.now()
+    if (wait < 1) {
+      this.broadcast()
+      return
+    }
+    this.broadcastTimer = setTimeout(() => {
+      this.broadcastTimer = null
+      this.broadcast()
+    }, wait)
+  }
+
+  private broadcast(): void {
+    const updates = this.outbox
+    if (updates.length === 0 || this.state === 'failed' || this.state === 'unloaded') return
+    const origin = this.outboxOrigin
+    this.outbox = []
+    this.outboxOrigin = null
+    this.lastBroadcast = performance.now()
+    // One message per frame (stock clients read only the first), encoded once for every member.
+    const frame = encodeUpdate(updates.length === 1 ? updates[0] : Y.mergeUpdates(updates))
+    for (const member of this.members) if (member !== origin) member.send(frame)
   }
 
   onPersistFailed(error: Error): void {
@@ -211,6 +247,7 @@ export class Room {
     const members = [...this.members]
     this.members.clear()
     this.deferred = []
+    this.outbox = []
     for (const member of members) member.close(1011, 'storage write failed; reconnect to resend your edits')
     this.doc.destroy()
     this.events.onFailed(this)
@@ -300,6 +337,7 @@ export class Room {
     await this.whenSettled()
     if (this.members.size > 0 || this.state !== 'unloading') return false
     this.state = 'unloaded'
+    if (this.broadcastTimer !== null) clearTimeout(this.broadcastTimer)
     this.doc.destroy()
     return true
   }

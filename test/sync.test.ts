@@ -5,7 +5,14 @@ import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
 import { encodeAwarenessStates } from '../server/awareness-state.js'
 import { encodeAwareness, encodeQueryAwareness, encodeSyncStep1, encodeUpdate } from '../server/protocol.js'
-import { connectProvider, RawClient, synced, type TestProvider, waitFor } from './helpers/clients.js'
+import {
+  connectProvider,
+  parseServerFrame,
+  RawClient,
+  synced,
+  type TestProvider,
+  waitFor,
+} from './helpers/clients.js'
 import { removeDir, startServer, type TestServer } from './helpers/server.js'
 
 describe('sync with stock y-websocket providers', () => {
@@ -168,5 +175,34 @@ describe('sync with stock y-websocket providers', () => {
     await new Promise((r) => setTimeout(r, 50))
     assert.equal(raw.framesOf(0, 2).length, 0, 'the sender does not get its own update back')
     raw.close()
+  })
+
+  test('in a big busy room (paced broadcasts) every client still receives every update', async () => {
+    const listeners: { raw: RawClient; doc: Y.Doc }[] = []
+    for (let i = 0; i < 150; i++) {
+      const raw = new RawClient(`${s.url}/big`)
+      const doc = new Y.Doc()
+      raw.ws.on('message', (data: Buffer) => {
+        const bytes = new Uint8Array(data)
+        // sync step 2 and updates carry document bytes: [0][1|2][update]
+        if (bytes[0] === 0 && bytes[1] !== 0)
+          Y.applyUpdate(doc, parseServerFrame(bytes).payload as Uint8Array)
+      })
+      listeners.push({ raw, doc })
+    }
+    await Promise.all(listeners.map((l) => l.raw.opened))
+    const writers = [connect('big'), connect('big')]
+    await synced(...writers)
+    for (let i = 0; i < 100; i++) {
+      writers[i % 2].text.insert(0, `${i};`)
+      if (i % 10 === 9) await new Promise((r) => setTimeout(r, 1))
+    }
+    // "0;" … "99;": 10 × 2 + 90 × 3 characters
+    await waitFor(() => writers.every((w) => w.text.length === 290), 'the writers to converge')
+    await waitFor(
+      () => listeners.every((l) => l.doc.getText('t').length === 290),
+      'all 150 listeners to hold every update',
+    )
+    for (const l of listeners) l.raw.close()
   })
 })
