@@ -48,8 +48,8 @@ export class Room {
   readonly awareness = new AwarenessState<RoomMember>()
   readonly members = new Set<RoomMember>()
   state: RoomState = 'loading'
-  /** When the last member left (ms since epoch), or null while anyone is here. */
-  emptySince: number | null = null
+  /** Since when nobody is here (ms since epoch), or null while anyone is. A new room starts empty. */
+  emptySince: number | null = Date.now()
   /** Resolves when the room is loaded; rejects with the reason it could not be. */
   readonly ready: Promise<void>
 

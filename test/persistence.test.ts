@@ -23,13 +23,17 @@ async function readStored(dataDir: string, room: string) {
   }
 }
 
-/** LevelDB whose writes wait until the test opens the gate: a very slow disk. */
+/** LevelDB whose reads and writes wait until the test opens the gate: a very slow disk. */
 class GatedStore extends LevelStore {
   gated = false
   private held: (() => void)[] = []
   override async write(batch: WriteBatch): Promise<void> {
     if (this.gated) await new Promise<void>((resolve) => this.held.push(resolve))
     return super.write(batch)
+  }
+  override async load(room: string) {
+    if (this.gated) await new Promise<void>((resolve) => this.held.push(resolve))
+    return super.load(room)
   }
   openGate(): void {
     this.gated = false
@@ -193,6 +197,25 @@ describe('persistence', () => {
     assert.equal(stored.updates.length, 0, 'and replaced the log')
     assert.equal(text, expected)
     removeDir(s.dataDir)
+  })
+
+  test('a room whose only client left while it was loading is still unloaded', async () => {
+    const dataDir = tempDir()
+    const store = new GatedStore(dataDir)
+    const s = await startServer({ store, roomIdleMs: 50 }, dataDir)
+    try {
+      store.gated = true
+      const raw = new RawClient(`${s.url}/abandoned`)
+      await raw.opened
+      await waitFor(() => s.server.registry.get('abandoned') !== undefined, 'the load to start')
+      raw.close()
+      await waitFor(() => s.server.gateway.openSockets === 0, 'the socket to close')
+      store.openGate()
+      await waitFor(() => s.server.registry.size === 0, 'the room to be unloaded', 5000)
+    } finally {
+      await s.stop()
+      removeDir(dataDir)
+    }
   })
 
   test('compaction keeps the content identical and the log short', async () => {
