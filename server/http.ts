@@ -1,7 +1,9 @@
 // The HTTP side of the port: one small Hono app per concern, mounted in one place.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { extname, join } from 'node:path'
+import type { HttpBindings } from '@hono/node-server'
 import { Hono } from 'hono'
+import { type DocumentApiDeps, documentApi } from './document-api.js'
 
 export interface HttpDeps {
   isAlive(): boolean
@@ -10,6 +12,7 @@ export interface HttpDeps {
   info(): Record<string, unknown>
   /** Directory of the built demo, or null to serve no demo. */
   demoDir: string | null
+  documents: DocumentApiDeps
 }
 
 function healthApp(deps: HttpDeps): Hono {
@@ -33,9 +36,10 @@ function metricsApp(deps: HttpDeps): Hono {
   return app
 }
 
-function apiApp(deps: HttpDeps): Hono {
-  const app = new Hono()
+function apiApp(deps: HttpDeps): Hono<{ Bindings: HttpBindings }> {
+  const app = new Hono<{ Bindings: HttpBindings }>()
   app.get('/info', (c) => c.json(deps.info()))
+  app.route('/', documentApi(deps.documents))
   return app
 }
 
@@ -102,8 +106,8 @@ function demoApp(root: string | null): Hono {
   return app
 }
 
-export function createHttpApp(deps: HttpDeps): Hono {
-  const app = new Hono()
+export function createHttpApp(deps: HttpDeps): Hono<{ Bindings: HttpBindings }> {
+  const app = new Hono<{ Bindings: HttpBindings }>()
   app.route('/', healthApp(deps))
   app.route('/', metricsApp(deps))
   app.route('/api', apiApp(deps))

@@ -53,6 +53,7 @@ export class Room {
   /** Resolves when the room is loaded; rejects with the reason it could not be. */
   readonly ready: Promise<void>
 
+  private existedOnDisk = false
   private appliedSeq = 0
   private durableSeq = 0
   private logFirstSeq = 1
@@ -85,6 +86,17 @@ export class Room {
     return this.members.size
   }
 
+  /** False for a room nobody ever wrote to. */
+  get exists(): boolean {
+    return this.existedOnDisk || this.appliedSeq > 0
+  }
+
+  /** The whole document as one update, once everything in it is durable. */
+  async exportState(): Promise<Uint8Array> {
+    await this.whenSettled()
+    return Y.encodeStateAsUpdate(this.doc)
+  }
+
   private async load(): Promise<void> {
     const started = performance.now()
     try {
@@ -97,6 +109,7 @@ export class Room {
       if (this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null) {
         throw new Error('the stored history refers to updates that are missing')
       }
+      this.existedOnDisk = stored.exists
       this.appliedSeq = this.durableSeq = stored.lastSeq
       this.logFirstSeq = stored.firstSeq
       this.logEntries = stored.updates.length

@@ -4,6 +4,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import type { AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { HttpBindings } from '@hono/node-server'
 import { getRequestListener } from '@hono/node-server'
 import type { Hono } from 'hono'
 import { LevelStore } from '../persistence/level-store.js'
@@ -48,7 +49,7 @@ export class PlaitServer {
   readonly metrics = new Metrics()
   readonly registry: RoomRegistry
   readonly gateway: Gateway
-  readonly app: Hono
+  readonly app: Hono<{ Bindings: HttpBindings }>
   readonly httpServer: HttpServer
   private readonly commit: GroupCommit<RoomMember>
   readonly authMode: 'open' | 'token'
@@ -81,6 +82,12 @@ export class PlaitServer {
         }),
       info: () => ({ name: 'plait', auth: this.authMode, pathPrefix: this.config.pathPrefix }),
       demoDir: this.config.demo ? demoDir : null,
+      documents: {
+        verifier,
+        listRooms: () => this.store.listRooms(),
+        openRoom: (name) => this.registry.acquire(name),
+        loadedRoom: (name) => this.registry.get(name),
+      },
     })
     this.httpServer = createHttpServer(getRequestListener(this.app.fetch))
     this.httpServer.on('upgrade', (request, socket, head) =>

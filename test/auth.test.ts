@@ -201,6 +201,34 @@ describe('JWT auth on the first message', () => {
     }
   })
 
+  test('the document API takes the same token as a bearer and the same room rules', async () => {
+    const writer = connectProvider(s.url, 'api/doc', {
+      WebSocketPolyfill: createAuthWebSocket({
+        token: await token({ 'api/*': 'write' }),
+        WebSocket: WebSocket,
+      }),
+    })
+    await synced(writer)
+    writer.text.insert(0, 'secret plans')
+    await waitFor(() => s.server.metrics.updatesPersisted > 0, 'the edit to be stored')
+    writer.destroy()
+    const url = `${s.http}/api/rooms/${encodeURIComponent('api/doc')}/state`
+    assert.equal((await fetch(url)).status, 401)
+    assert.equal((await fetch(url, { headers: { Authorization: 'Bearer garbage' } })).status, 401)
+    const other = await token({ 'elsewhere/*': 'read' })
+    assert.equal((await fetch(url, { headers: { Authorization: `Bearer ${other}` } })).status, 403)
+    const reader = await token({ 'api/*': 'read' })
+    const ok = await fetch(url, { headers: { Authorization: `Bearer ${reader}` } })
+    assert.equal(ok.status, 200)
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, new Uint8Array(await ok.arrayBuffer()))
+    assert.equal(doc.getText('t').toString(), 'secret plans')
+    const listed = await (
+      await fetch(`${s.http}/api/rooms`, { headers: { Authorization: `Bearer ${reader}` } })
+    ).json()
+    assert.deepEqual(listed.rooms, ['api/doc'])
+  })
+
   test('a foreign Origin is refused with 403 before a socket exists', async () => {
     assert.equal(await upgradeStatus(s.port, '/doc', { Origin: 'https://evil.example' }), 403)
     assert.equal(await upgradeStatus(s.port, '/doc', { Origin: 'https://app.example' }), 101)

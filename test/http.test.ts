@@ -3,9 +3,10 @@ import { spawnSync } from 'node:child_process'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import * as Y from 'yjs'
 import { ConfigError, loadConfig } from '../server/config.js'
 import { parseRoomName } from '../server/room-name.js'
-import { connectProvider, RawClient, synced } from './helpers/clients.js'
+import { connectProvider, RawClient, synced, waitFor } from './helpers/clients.js'
 import { removeDir, repoRoot, startServer, type TestServer } from './helpers/server.js'
 
 /** The HTTP status of a WebSocket upgrade attempt on `path`. */
@@ -75,6 +76,26 @@ describe('HTTP on the same port', () => {
   test('/api/info says whether auth is on', async () => {
     const info = await (await fetch(`${s.http}/api/info`)).json()
     assert.equal(info.auth, 'open')
+  })
+
+  test('the document API lists rooms and exports a document as one Yjs update', async () => {
+    const client = connectProvider(s.url, 'team/api doc')
+    await synced(client)
+    client.text.insert(0, 'exported')
+    const name = encodeURIComponent('team/api doc')
+    await waitFor(() => s.server.metrics.updatesPersisted > 0, 'the edit to be stored')
+    const list = await (await fetch(`${s.http}/api/rooms`)).json()
+    assert.ok(list.rooms.includes('team/api doc'))
+    const status = await (await fetch(`${s.http}/api/rooms/${name}`)).json()
+    assert.deepEqual(status, { room: 'team/api doc', exists: true, loaded: true, clients: 1 })
+    const state = await fetch(`${s.http}/api/rooms/${name}/state`)
+    assert.equal(state.headers.get('content-type'), 'application/octet-stream')
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, new Uint8Array(await state.arrayBuffer()))
+    assert.equal(doc.getText('t').toString(), 'exported')
+    assert.equal((await fetch(`${s.http}/api/rooms/nobody-wrote-here/state`)).status, 404)
+    assert.equal((await fetch(`${s.http}/api/rooms/${encodeURIComponent('a\nb')}/state`)).status, 400)
+    client.destroy()
   })
 
   test('a plain GET to a room path is not an upgrade and gets 404', async () => {
