@@ -27,7 +27,11 @@ export class PlaitProcess {
   private child: ChildProcess | null = null
   private output = ''
 
-  constructor(readonly port: number) {}
+  constructor(
+    readonly port: number,
+    /** Further command-line flags, e.g. ['--auth-secret', secret]. */
+    private readonly extraArgs: string[] = [],
+  ) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`
@@ -47,6 +51,7 @@ export class PlaitProcess {
         '127.0.0.1',
         '--data',
         this.dataDir,
+        ...this.extraArgs,
       ],
       { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
     )
