@@ -2,50 +2,10 @@
 // cursors, and a server restart in the middle of a session.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { browserMissing, launchBrowser, openPerson, screenshot, uniqueRoom } from './demo-browser.js'
+import { editorText, setName, typeInEditor, waitForSaved, waitForText, waitMs } from './demo-editor-page.js'
 import { freePort, PlaitProcess } from './demo-plait-process.js'
-
-const waitMs = 20_000
-
-async function setName(page: Page, name: string): Promise<void> {
-  await page.fill('#your-name', name)
-  await page.press('#your-name', 'Enter')
-}
-
-/** The document as the reader sees it: the editor's lines without other people's caret labels. */
-async function editorText(page: Page): Promise<string> {
-  return page.evaluate(() => {
-    const lines = [...document.querySelectorAll('.cm-content .cm-line')].map((line) => {
-      const copy = line.cloneNode(true) as HTMLElement
-      for (const widget of copy.querySelectorAll('.cm-ySelectionCaret, .cm-widgetBuffer')) widget.remove()
-      return copy.textContent ?? ''
-    })
-    return lines.join('\n')
-  })
-}
-
-async function typeInEditor(page: Page, text: string): Promise<void> {
-  await page.locator('.cm-content').click()
-  await page.keyboard.press('Control+End')
-  await page.keyboard.type(text, { delay: 15 })
-}
-
-async function waitForText(page: Page, expected: string): Promise<void> {
-  const deadline = Date.now() + waitMs
-  let seen = ''
-  while (Date.now() < deadline) {
-    seen = await editorText(page)
-    if (seen.includes(expected)) return
-    await page.waitForTimeout(100)
-  }
-  assert.fail(`editor never showed ${JSON.stringify(expected)}; it shows ${JSON.stringify(seen)}`)
-}
-
-/** The badge says connected and every local edit has been confirmed by the server. */
-async function waitForSaved(page: Page): Promise<void> {
-  await page.waitForSelector('#status[data-connection="connected"][data-unsynced="0"]', { timeout: waitMs })
-}
 
 describe('the collaborative editor demo', { skip: browserMissing }, () => {
   let plait: PlaitProcess

@@ -8,7 +8,11 @@ function describe(status: SessionStatus): { label: string; detail: string; tone:
   const pending = status.unsynced
   switch (status.connection) {
     case 'denied':
-      return { label: 'Access denied', detail: status.authError?.reason ?? '', tone: 'error' }
+      return {
+        label: 'Access denied',
+        detail: `The server refused this connection: ${status.authError?.reason || 'no reason given'}`,
+        tone: 'error',
+      }
     case 'offline':
       return pending > 0
         ? {
