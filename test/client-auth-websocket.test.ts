@@ -78,7 +78,11 @@ describe('the client auth helper with a plait server that requires tokens', () =
   })
 
   after(async () => {
-    for (const client of clients.splice(0)) client.provider.destroy()
+    for (const client of clients.splice(0)) {
+      client.provider.destroy()
+      // the awareness timer lives until its document is destroyed
+      client.doc.destroy()
+    }
     await plait?.dispose()
   })
 
@@ -156,7 +160,11 @@ describe('the client auth helper with an open-mode plait server', () => {
   })
 
   after(async () => {
-    for (const client of clients.splice(0)) client.provider.destroy()
+    for (const client of clients.splice(0)) {
+      client.provider.destroy()
+      // the awareness timer lives until its document is destroyed
+      client.doc.destroy()
+    }
     await plait?.dispose()
   })
 

@@ -87,6 +87,17 @@ export class PlaitProcess {
     clearTimeout(timer)
   }
 
+  /** Kills the process we started without letting it shut down (a crash), and waits for it to exit. */
+  async crash(): Promise<void> {
+    const child = this.child
+    if (child === null) return
+    this.child = null
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL')
+    await exited
+  }
+
   async dispose(): Promise<void> {
     await this.stop()
     rmSync(this.dataDir, { recursive: true, force: true })
