@@ -53,6 +53,8 @@ function refusal(error: AuthError, room: string): { title: string; message: stri
 
 function mountRoomControls(room: string, roomPrefix: string): void {
   element('#room-name').textContent = room
+  // the room first, so tabs of several rooms can be told apart
+  document.title = `${room} · ${document.title}`
   element('#copy-link').addEventListener('click', async () => {
     const copied = await copyText(roomLinkUrl(room))
     showToast(copied ? 'Link copied — send it to someone to edit together' : roomLinkUrl(room))
