@@ -107,14 +107,30 @@ describe('the whiteboard demo', { skip: browserMissing }, () => {
       null,
       { timeout: waitMs },
     )
+    // Ada drags the note by its top strip; Bob sees it move
+    const noteLeft = (page: Page) =>
+      page.evaluate(() => document.querySelector('.note')?.getBoundingClientRect().left)
+    const bobNoteBefore = (await noteLeft(bob.page)) ?? 0
+    const grip = await ada.page.locator('.note-grip').boundingBox()
+    assert.ok(grip, 'the note has a grip')
+    await ada.page.mouse.move(grip.x + 40, grip.y + 10)
+    await ada.page.mouse.down()
+    await ada.page.mouse.move(grip.x + 190, grip.y + 40, { steps: 10 })
+    await ada.page.mouse.up()
+    await bob.page.waitForFunction(
+      (before) => (document.querySelector('.note')?.getBoundingClientRect().left ?? 0) > before + 140,
+      bobNoteBefore,
+      { timeout: waitMs },
+    )
+
     await ada.page.mouse.move(origin.x + 470, origin.y + 260)
     await bob.page.mouse.move((await boardOrigin(bob.page)).x + 880, (await boardOrigin(bob.page)).y + 200)
     await ada.page.waitForSelector('.remote-pointer:has-text("Bob")', { timeout: waitMs })
     await screenshot(ada.page, 'whiteboard-ada')
     await screenshot(bob.page, 'whiteboard-bob')
 
-    // Ada's undo: the note's text, the note, then her stroke; Bob's stroke stays
-    for (let step = 0; step < 3; step++) await ada.page.click('#undo')
+    // Ada's undo: the move, the note's text, the note, then her stroke; Bob's stroke stays
+    for (let step = 0; step < 4; step++) await ada.page.click('#undo')
     await bob.page.waitForFunction(() => document.querySelectorAll('.note').length === 0, null, {
       timeout: waitMs,
     })
