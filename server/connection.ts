@@ -56,10 +56,13 @@ export class Connection implements RoomMember {
     readonly ip: string,
     private readonly ctx: ConnectionContext,
     authTimeoutMs: number,
+    /** Admitted without a token, not counted or logged: the server's own warm-up socket. */
+    readonly trusted = false,
   ) {
     this.authDeadline = this.openedAt + authTimeoutMs
-    this.state = ctx.verify === null ? 'joining' : 'authenticating'
-    if (ctx.verify === null) this.joinRoom()
+    const admitted = ctx.verify === null || trusted
+    this.state = admitted ? 'joining' : 'authenticating'
+    if (admitted) this.joinRoom()
   }
 
   /** A token that came in the URL query (only accepted with --allow-query-token). */

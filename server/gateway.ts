@@ -1,5 +1,6 @@
 // The WebSocket side of the port: checks an upgrade before a socket exists (room name, origin, per-IP
 // limits), hands accepted sockets to Connections, and runs the one heartbeat timer for all of them.
+import { randomBytes } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { type RawData, WebSocket, WebSocketServer } from 'ws'
@@ -9,7 +10,13 @@ import type { Config } from './config.js'
 import { Connection, type ConnectionContext } from './connection.js'
 import type { Logger } from './logger.js'
 import type { Metrics } from './metrics.js'
+import { encodeSyncStep1 } from './protocol.js'
 import { parseRoomName } from './room-name.js'
+
+/** The room of the start-up warm-up socket; the NUL keeps it out of reach of any URL. */
+const WARM_UP_ROOM = '\u0000warm-up'
+const WARM_UP_HEADER = 'x-plait-warm-up'
+
 import type { RoomRegistry } from './room-registry.js'
 
 export type Verifier = (token: string, room: string, request: IncomingMessage) => Promise<AuthVerdict>
@@ -56,10 +63,12 @@ export class Gateway {
   private readonly upgradesPerIp = new Map<string, { windowStart: number; count: number }>()
   private readonly context: ConnectionContext
   private accepting = true
+  // Only the server's own warm-up socket knows it.
+  private readonly warmUpKey = randomBytes(16).toString('hex')
 
   constructor(
     private readonly config: Config,
-    registry: RoomRegistry,
+    private readonly registry: RoomRegistry,
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly verifier: Verifier | null,
@@ -114,11 +123,15 @@ export class Gateway {
       this.refuse(socket, admitted.status, admitted.reason, admitted.metric)
       return
     }
-    const { room, ip, queryToken } = admitted
+    const { room, ip, queryToken, trusted } = admitted
     if (queryToken !== null)
       this.log.warn({ room }, 'token accepted from the URL query (--allow-query-token)')
     this.socketsPerIp.set(ip, (this.socketsPerIp.get(ip) ?? 0) + 1)
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, room, ip, queryToken))
+    // Without auth the socket will join this room anyway: start loading it during the handshake.
+    if (this.verifier === null) this.registry.acquire(room)
+    this.wss.handleUpgrade(request, socket, head, (ws) =>
+      this.accept(ws, request, room, ip, queryToken, trusted),
+    )
   }
 
   /** Everything decided before a socket exists: an HTTP refusal, or the room and client address. */
@@ -126,9 +139,13 @@ export class Gateway {
     request: IncomingMessage,
   ):
     | { status: number; reason: string; metric: string }
-    | { room: string; ip: string; queryToken: string | null } {
+    | { room: string; ip: string; queryToken: string | null; trusted: boolean } {
     if (!this.accepting) return { status: 503, reason: 'the server is shutting down', metric: 'shutdown' }
     if (!this.isReady()) return { status: 503, reason: 'storage is not open', metric: 'not-ready' }
+    const ip = request.socket.remoteAddress ?? 'unknown'
+    if (request.headers[WARM_UP_HEADER] === this.warmUpKey) {
+      return { room: WARM_UP_ROOM, ip, queryToken: null, trusted: true }
+    }
     const parsed = parseRoomName(request.url ?? '/', this.config.pathPrefix)
     if (!parsed.ok) return { status: 400, reason: parsed.reason, metric: 'bad-room' }
     const origin = request.headers.origin
@@ -136,7 +153,6 @@ export class Gateway {
     if (origins.length > 0 && origin !== undefined && !origins.includes(origin)) {
       return { status: 403, reason: `origin ${origin} is not allowed`, metric: 'origin' }
     }
-    const ip = request.socket.remoteAddress ?? 'unknown'
     if ((this.socketsPerIp.get(ip) ?? 0) >= this.config.maxSocketsPerIp) {
       return { status: 429, reason: 'too many connections from this address', metric: 'ip-sockets' }
     }
@@ -152,7 +168,7 @@ export class Gateway {
       }
       queryToken = new URLSearchParams(parsed.query).get('token')
     }
-    return { room: parsed.room, ip, queryToken }
+    return { room: parsed.room, ip, queryToken, trusted: false }
   }
 
   private countUpgrade(ip: string): boolean {
@@ -181,10 +197,11 @@ export class Gateway {
     room: string,
     ip: string,
     queryToken: string | null,
+    trusted: boolean,
   ): void {
-    this.metrics.socketsOpened++
+    if (!trusted) this.metrics.socketsOpened++
     const tagged = ws as TaggedSocket
-    const connection = new Connection(ws, room, ip, this.context, this.config.authTimeoutMs)
+    const connection = new Connection(ws, room, ip, this.context, this.config.authTimeoutMs, trusted)
     tagged[connectionOf] = connection
     if (this.verifier !== null) this.requests.set(connection, request)
     this.connections.add(connection)
@@ -200,6 +217,10 @@ export class Gateway {
     const count = (this.socketsPerIp.get(connection.ip) ?? 1) - 1
     if (count <= 0) this.socketsPerIp.delete(connection.ip)
     else this.socketsPerIp.set(connection.ip, count)
+    if (connection.trusted) {
+      this.registry.unloadNow(connection.roomName)
+      return
+    }
     this.metrics.countClose(code)
     this.log.info(
       {
@@ -238,6 +259,34 @@ export class Gateway {
       ) {
         connection.close(Closes.authTimeout, 'no valid token in time; send the token as the first message')
       }
+    }
+  }
+
+  /**
+   * Opens one socket to this server and syncs an empty room through it, so the first real client after
+   * a start does not pay for compiling the upgrade, storage and sync paths (about 10 ms).
+   */
+  async warmUp(url: string): Promise<void> {
+    const client = new WebSocket(url, { headers: { [WARM_UP_HEADER]: this.warmUpKey } })
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('warm-up timed out')), 3000)
+        client.once('error', reject)
+        client.once('open', () => client.send(encodeSyncStep1(new Uint8Array([0]))))
+        // The answer to our step 1 is a sync step 2: [0][1]…
+        client.on('message', (data: Buffer) => {
+          if (data[0] !== 0 || data[1] !== 1) return
+          clearTimeout(timer)
+          resolve()
+        })
+      })
+    } finally {
+      client.terminate()
+    }
+    // Return once the server side is gone too, so no trace of it is left in the counts.
+    const deadline = Date.now() + 1000
+    while ([...this.connections].some((c) => c.trusted) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 2))
     }
   }
 

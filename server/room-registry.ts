@@ -62,6 +62,12 @@ export class RoomRegistry {
     return room
   }
 
+  /** Unloads a room at once if nobody is in it (it stays loaded otherwise). */
+  unloadNow(name: string): void {
+    const room = this.rooms.get(name)
+    if (room !== undefined && room.state === 'ready' && room.size === 0) this.track(this.unloadRoom(room))
+  }
+
   private forget(room: Room): void {
     if (this.rooms.get(room.name) === room) this.rooms.delete(room.name)
   }

@@ -125,7 +125,29 @@ export class PlaitServer {
         resolve()
       })
     })
+    await this.warmUp()
     return this.address()
+  }
+
+  private async warmUp(): Promise<void> {
+    const started = performance.now()
+    try {
+      // Opening the store's tables is the first read's cost; a scan of the room index pays it now.
+      await this.store.listRooms()
+      const { address, family, port } = this.address()
+      const host =
+        address === '0.0.0.0'
+          ? '127.0.0.1'
+          : address === '::'
+            ? '[::1]'
+            : family === 'IPv6'
+              ? `[${address}]`
+              : address
+      await this.gateway.warmUp(`ws://${host}:${port}${this.config.pathPrefix}/warm-up`)
+      this.log.debug({ ms: Math.round(performance.now() - started) }, 'warmed up')
+    } catch (error) {
+      this.log.debug({ err: error }, 'warm-up skipped')
+    }
   }
 
   address(): AddressInfo {

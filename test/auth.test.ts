@@ -209,8 +209,9 @@ describe('JWT auth on the first message', () => {
       }),
     })
     await synced(writer)
+    const persisted = s.server.metrics.updatesPersisted
     writer.text.insert(0, 'secret plans')
-    await waitFor(() => s.server.metrics.updatesPersisted > 0, 'the edit to be stored')
+    await waitFor(() => s.server.metrics.updatesPersisted > persisted, 'the edit to be stored')
     writer.destroy()
     const url = `${s.http}/api/rooms/${encodeURIComponent('api/doc')}/state`
     assert.equal((await fetch(url)).status, 401)

@@ -81,9 +81,10 @@ describe('HTTP on the same port', () => {
   test('the document API lists rooms and exports a document as one Yjs update', async () => {
     const client = connectProvider(s.url, 'team/api doc')
     await synced(client)
+    const persisted = s.server.metrics.updatesPersisted
     client.text.insert(0, 'exported')
     const name = encodeURIComponent('team/api doc')
-    await waitFor(() => s.server.metrics.updatesPersisted > 0, 'the edit to be stored')
+    await waitFor(() => s.server.metrics.updatesPersisted > persisted, 'the edit to be stored')
     const list = await (await fetch(`${s.http}/api/rooms`)).json()
     assert.ok(list.rooms.includes('team/api doc'))
     const status = await (await fetch(`${s.http}/api/rooms/${name}`)).json()
