@@ -60,14 +60,40 @@ describe('the collaborative editor demo', { skip: browserMissing }, () => {
     await screenshot(ada.page, 'editor-ada')
     await screenshot(bob.page, 'editor-bob')
 
-    // undo takes back only Ada's own last edit
+    // a rename shows on the caret and in the list of the other person right away
+    await setName(bob.page, 'Robert')
+    await bob.page.locator('.cm-content').click()
+    await ada.page.waitForSelector('.cm-ySelectionInfo:text("Robert")', { timeout: waitMs })
+    await ada.page.waitForSelector('#presence .person[title="Robert"]', { timeout: waitMs })
+
+    // a name label fades once its owner is idle, so it does not cover text, and returns when they type
+    const labelOpacity = (name: string) =>
+      bob.page.waitForFunction(
+        ([who, opacity]) =>
+          [...document.querySelectorAll('.cm-ySelectionInfo')].some(
+            (label) => label.textContent === who && getComputedStyle(label).opacity === opacity,
+          ),
+        [name, '0'] as const,
+        { timeout: waitMs },
+      )
+    await labelOpacity('Ada')
+    await ada.page.keyboard.press('ArrowLeft')
+    await bob.page.waitForFunction(
+      () =>
+        [...document.querySelectorAll('.cm-ySelectionInfo')].some(
+          (label) => label.textContent === 'Ada' && getComputedStyle(label).opacity === '1',
+        ),
+      null,
+      { timeout: waitMs },
+    )
+
+    // undo takes back only Ada's own edits: once all of hers are undone, exactly Bob's text is left
     await ada.page.locator('.cm-content').click()
-    await ada.page.keyboard.press('Control+z')
+    for (let press = 0; press < 10; press++) await ada.page.keyboard.press('Control+z')
     const deadline = Date.now() + waitMs
-    while ((await editorText(bob.page)).includes('[ada]') && Date.now() < deadline)
+    while ((await editorText(bob.page)) !== 'Bob was here too. [bob]' && Date.now() < deadline)
       await bob.page.waitForTimeout(100)
-    assert.ok(!(await editorText(bob.page)).includes('[ada]'), "Ada's undo reached Bob")
-    assert.ok((await editorText(bob.page)).includes('[bob]'))
+    assert.equal(await editorText(bob.page), 'Bob was here too. [bob]')
     await ada.context.close()
     await bob.context.close()
   })

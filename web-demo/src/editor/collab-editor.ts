@@ -11,8 +11,9 @@ import {
 import { yCollab, yUndoManagerKeymap } from 'y-codemirror.next'
 import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
+import { remoteCursorLabels } from './remote-cursor-labels.js'
 
-/** Remote carets always show their owner's name, in the page's typeface. */
+/** Remote carets show their owner's name in the page's typeface (kept current and hidden when idle by remote-cursor-labels). */
 const remoteCaretTheme = EditorView.theme({
   '.cm-ySelectionInfo': {
     opacity: '1',
@@ -54,6 +55,7 @@ export function mountCollabEditor(parent: HTMLElement, ytext: Y.Text, awareness:
         keymap.of([...yUndoManagerKeymap, ...defaultKeymap, indentWithTab]),
         yCollab(ytext, awareness, { undoManager }),
         remoteCaretTheme,
+        remoteCursorLabels(awareness),
         editability.of([]),
       ],
     }),
