@@ -91,7 +91,11 @@ export async function startPage(options: PageOptions): Promise<Page> {
 
   const info = await fetchServerInfo(options.appBase)
   let token = info.auth === 'token' ? (link.token ?? loadSavedToken()) : null
+  const badge = element('#status')
   if (info.auth === 'token' && token === null) {
+    badge.dataset.tone = 'warning'
+    const label = badge.querySelector('.status-label')
+    if (label) label.textContent = 'Token needed'
     token = await askForToken(
       'This server needs an access token',
       `Paste your token to open “${link.room}”. Whoever runs this plait server can issue one.`,
@@ -99,7 +103,6 @@ export async function startPage(options: PageOptions): Promise<Page> {
     saveToken(token)
   }
 
-  const badge = element('#status')
   let status: SessionStatusTracker | null = null
   const session = await openSession({
     room: link.room,
