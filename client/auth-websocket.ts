@@ -73,11 +73,12 @@ export function createAuthWebSocket(options: AuthWebSocketOptions = {}): typeof 
     throw new Error('no WebSocket class: pass options.WebSocket (e.g. the ws package)')
   const Base: BaseWebSocketClass = GivenBase
 
-  async function resolveToken(): Promise<string | null> {
+  /** The token now when it is at hand (string, none, or a sync function), so the socket opens without delay. */
+  function readToken(): string | null | Promise<string | null | undefined> {
     const source = options.token
     if (source === undefined) return null
-    const token = typeof source === 'string' ? source : await source()
-    return token ?? null
+    const token = typeof source === 'string' ? source : source()
+    return token instanceof Promise ? token : (token ?? null)
   }
 
   class AuthWebSocket {
@@ -101,17 +102,21 @@ export function createAuthWebSocket(options: AuthWebSocketOptions = {}): typeof 
     private admittedToSend = false
     /** The reason from a permission-denied frame, shown with the close that follows it. */
     private deniedReason: string | null = null
+    /**
+     * Frames that arrived before `onopen` (an open-mode server speaks first; a slow token function delays
+     * `onopen`), handed to the provider in order right after it, as if they had arrived then.
+     */
+    private early: MessageEventLike[] = []
 
     constructor(url: string, protocols?: string | string[]) {
       this.url = url
       this.socket = new Base(url, protocols)
       this.socket.binaryType = 'arraybuffer'
-      this.socket.onopen = (event: unknown) => {
-        void this.sendTokenThenOpen(event)
-      }
+      this.socket.onopen = (event: unknown) => this.sendTokenThenOpen(event)
       this.socket.onmessage = (event: MessageEventLike) => {
         this.readVerdict(event.data)
-        this.onmessage?.(event)
+        if (this.admittedToSend) this.onmessage?.(event)
+        else this.early.push(event)
       }
       this.socket.onerror = (event: unknown) => {
         this.onerror?.(event)
@@ -147,20 +152,38 @@ export function createAuthWebSocket(options: AuthWebSocketOptions = {}): typeof 
       this.socket.close(code, reason)
     }
 
-    private async sendTokenThenOpen(event: unknown): Promise<void> {
-      let token: string | null
+    private sendTokenThenOpen(event: unknown): void {
+      let token: ReturnType<typeof readToken>
       try {
-        token = await resolveToken()
+        token = readToken()
       } catch (error) {
-        options.onTokenError?.(error)
-        if (this.socket.readyState === OPEN) this.socket.close(tokenUnavailableCode, 'token unavailable')
+        this.tokenFailed(error)
         return
       }
+      if (token instanceof Promise) {
+        token.then(
+          (value) => this.open(event, value ?? null),
+          (error: unknown) => this.tokenFailed(error),
+        )
+      } else {
+        this.open(event, token)
+      }
+    }
+
+    private open(event: unknown, token: string | null): void {
       // the socket may have closed while the token was being fetched
       if (this.socket.readyState !== OPEN) return
       if (token !== null) this.socket.send(encodeAuthTokenFrame(token))
       this.admittedToSend = true
       this.onopen?.(event)
+      const early = this.early
+      this.early = []
+      for (const message of early) this.onmessage?.(message)
+    }
+
+    private tokenFailed(error: unknown): void {
+      options.onTokenError?.(error)
+      if (this.socket.readyState === OPEN) this.socket.close(tokenUnavailableCode, 'token unavailable')
     }
 
     private readVerdict(data: unknown): void {

@@ -6,7 +6,13 @@ import { SignJWT } from 'jose'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
-import { type AuthError, type AuthScope, createAuthWebSocket, shouldReconnect } from '../client/index.js'
+import {
+  type AuthError,
+  type AuthScope,
+  createAuthWebSocket,
+  shouldReconnect,
+  type TokenSource,
+} from '../client/index.js'
 import { freePort, PlaitProcess } from './demo-plait-process.js'
 
 const secret = 'client-test-secret-0123456789abcdef0123'
@@ -41,7 +47,7 @@ interface Client {
 
 const clients: Client[] = []
 
-function connect(url: string, room: string, token?: string | (() => Promise<string>)): Client {
+function connect(url: string, room: string, token?: TokenSource): Client {
   const doc = new Y.Doc()
   const scopes: AuthScope[] = []
   const errors: AuthError[] = []
@@ -177,5 +183,20 @@ describe('the client auth helper with an open-mode plait server', () => {
     await waitFor(() => ada.doc.getText('t').toString() === 'open mode works', "bob's edit at ada")
     assert.deepEqual(ada.scopes, [])
     assert.deepEqual(ada.errors, [])
+  })
+
+  test('frames the server sends before a slow token function returns are delivered after open, in order', async () => {
+    const wsUrl = plait.url.replace('http', 'ws')
+    const writer = connect(wsUrl, 'open-slow')
+    writer.doc.getText('t').insert(0, 'already here')
+    await waitFor(() => writer.provider.synced, 'writer synced')
+    // an open server speaks first (sync step 1, awareness) while this app is still deciding on a token
+    const late = connect(wsUrl, 'open-slow', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      return null
+    })
+    await waitFor(() => late.provider.synced, 'synced despite the early frames')
+    assert.equal(late.doc.getText('t').toString(), 'already here')
+    assert.equal(late.sockets(), 1)
   })
 })

@@ -4,7 +4,14 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { SignJWT } from 'jose'
 import type { Browser, Page } from 'playwright-core'
-import { browserMissing, launchBrowser, openPerson, screenshot, uniqueRoom } from './demo-browser.js'
+import {
+  browserMissing,
+  ensureDemoBuilt,
+  launchBrowser,
+  openPerson,
+  screenshot,
+  uniqueRoom,
+} from './demo-browser.js'
 import { editorText, typeInEditor, waitForSaved, waitForText, waitMs } from './demo-editor-page.js'
 import { freePort, PlaitProcess } from './demo-plait-process.js'
 
@@ -37,6 +44,7 @@ describe('the editor demo on a server that requires tokens', { skip: browserMiss
   let browser: Browser
 
   before(async () => {
+    ensureDemoBuilt()
     plait = new PlaitProcess(await freePort(), ['--auth-secret', secret])
     await plait.start()
     browser = await launchBrowser()

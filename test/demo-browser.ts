@@ -1,5 +1,6 @@
 // Headless Debian chromium driven by playwright-core, for tests that use the demo like a person would.
-import { existsSync, mkdirSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 
@@ -10,6 +11,34 @@ export const artifactsDir = join(import.meta.dirname, '..', 'test-artifacts')
 export const browserMissing: string | false = existsSync(chromiumPath)
   ? false
   : `${chromiumPath} not installed (apt-get install -y chromium)`
+
+const demoDir = join(import.meta.dirname, '..', 'web-demo')
+
+function newestSourceTime(dir: string): number {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    newest = Math.max(newest, entry.isDirectory() ? newestSourceTime(path) : statSync(path).mtimeMs)
+  }
+  return newest
+}
+
+/**
+ * Builds web-demo/dist when it is missing or older than its sources (a fresh CI checkout has none), so the
+ * browser tests always exercise the current demo. The plait server serves whatever is there when it starts.
+ */
+export function ensureDemoBuilt(): void {
+  const page = join(demoDir, 'dist', 'index.html')
+  const sources = Math.max(
+    newestSourceTime(join(demoDir, 'src')),
+    statSync(join(demoDir, 'build.ts')).mtimeMs,
+  )
+  if (existsSync(page) && statSync(page).mtimeMs >= sources) return
+  execFileSync(process.execPath, ['--import', 'tsx', join(demoDir, 'build.ts')], {
+    stdio: 'inherit',
+    timeout: 120_000,
+  })
+}
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({

@@ -3,7 +3,14 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import type { Browser } from 'playwright-core'
-import { browserMissing, launchBrowser, openPerson, screenshot, uniqueRoom } from './demo-browser.js'
+import {
+  browserMissing,
+  ensureDemoBuilt,
+  launchBrowser,
+  openPerson,
+  screenshot,
+  uniqueRoom,
+} from './demo-browser.js'
 import { editorText, setName, typeInEditor, waitForSaved, waitForText, waitMs } from './demo-editor-page.js'
 import { freePort, PlaitProcess } from './demo-plait-process.js'
 
@@ -12,6 +19,7 @@ describe('the collaborative editor demo', { skip: browserMissing }, () => {
   let browser: Browser
 
   before(async () => {
+    ensureDemoBuilt()
     plait = new PlaitProcess(await freePort())
     await plait.start()
     browser = await launchBrowser()

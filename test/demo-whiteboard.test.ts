@@ -3,7 +3,14 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
-import { browserMissing, launchBrowser, openPerson, screenshot, uniqueRoom } from './demo-browser.js'
+import {
+  browserMissing,
+  ensureDemoBuilt,
+  launchBrowser,
+  openPerson,
+  screenshot,
+  uniqueRoom,
+} from './demo-browser.js'
 import { freePort, PlaitProcess } from './demo-plait-process.js'
 
 const waitMs = 20_000
@@ -60,6 +67,7 @@ describe('the whiteboard demo', { skip: browserMissing }, () => {
   let browser: Browser
 
   before(async () => {
+    ensureDemoBuilt()
     plait = new PlaitProcess(await freePort())
     await plait.start()
     browser = await launchBrowser()
