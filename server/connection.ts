@@ -38,6 +38,7 @@ export class Connection implements RoomMember {
   readonly openedAt = Date.now()
   state: ConnectionState
   canWrite = true
+  lastUpdateSeq = 0
   userId: string | null = null
   room: Room | null = null
   /** Set by the heartbeat; cleared by any pong or frame. */

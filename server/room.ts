@@ -18,6 +18,8 @@ import {
 export interface RoomMember {
   readonly id: number
   readonly canWrite: boolean
+  /** Sequence number of the last update this member made (0: none); set by the room. */
+  lastUpdateSeq: number
   send(frame: Uint8Array): void
   close(code: number, reason: string): void
 }
@@ -203,6 +205,7 @@ export class Room {
 
   private onDocUpdate(update: Uint8Array, origin: RoomMember): void {
     const seq = ++this.appliedSeq
+    if (origin) origin.lastUpdateSeq = seq
     this.logEntries++
     this.logBytes += update.byteLength
     this.commit.append(this, seq, update, origin)
@@ -304,7 +307,12 @@ export class Room {
       const changes = this.awareness.takePending()
       if (changes === null) return
       const frame = encodeAwareness(changes)
-      for (const member of this.members) member.send(frame)
+      // A member's own echo waits until its edits are durable, so the echo doubles as a save receipt.
+      for (const member of this.members) {
+        if (member.lastUpdateSeq > this.durableSeq)
+          this.deferred.push({ seq: member.lastUpdateSeq, member, frame })
+        else member.send(frame)
+      }
     })
   }
 

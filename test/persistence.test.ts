@@ -5,6 +5,8 @@ import { describe, test } from 'node:test'
 import * as Y from 'yjs'
 import { LevelStore } from '../persistence/level-store.js'
 import type { WriteBatch } from '../persistence/store.js'
+import { encodeAwarenessStates } from '../server/awareness-state.js'
+import { encodeAwareness, encodeUpdate } from '../server/protocol.js'
 import { connectProvider, RawClient, synced, type TestProvider, waitFor } from './helpers/clients.js'
 import { removeDir, repoRoot, spawnServer, startServer, tempDir } from './helpers/server.js'
 
@@ -197,6 +199,38 @@ describe('persistence', () => {
     assert.equal(stored.updates.length, 0, 'and replaced the log')
     assert.equal(text, expected)
     removeDir(s.dataDir)
+  })
+
+  test("awareness reaches others at once, but echoes to its sender only after the sender's edits are durable", async () => {
+    const dataDir = tempDir()
+    const store = new GatedStore(dataDir)
+    const s = await startServer({ store }, dataDir)
+    const writer = new RawClient(`${s.url}/receipt`)
+    const observer = connectProvider(s.url, 'receipt')
+    try {
+      await writer.opened
+      await synced(observer)
+      store.gated = true
+      const doc = new Y.Doc()
+      doc.getText('t').insert(0, 'typed')
+      writer.send(encodeUpdate(Y.encodeStateAsUpdate(doc)))
+      writer.send(
+        encodeAwareness(encodeAwarenessStates([{ clientID: 31337, clock: 1, state: '{"user":"w"}' }])),
+      )
+      await waitFor(
+        () => observer.provider.awareness.getStates().has(31337),
+        'the observer to see the awareness',
+      )
+      await new Promise((r) => setTimeout(r, 100))
+      assert.equal(writer.framesOf(1).length, 0, 'no echo while the edit is not on disk')
+      store.openGate()
+      await waitFor(() => writer.framesOf(1).length === 1, 'the echo once the edit is durable')
+    } finally {
+      writer.close()
+      observer.destroy()
+      await s.stop()
+      removeDir(dataDir)
+    }
   })
 
   test('a room whose only client left while it was loading is still unloaded', async () => {
