@@ -156,7 +156,7 @@ const specs: OptionSpec[] = [
     flag: 'compact-entries',
     env: 'COMPACT_ENTRIES',
     kind: 'int',
-    help: 'compact a room log past this many updates',
+    help: 'compact a room log past this many updates (and 1/4 of its snapshot size)',
   },
   {
     key: 'compactBytes',

@@ -38,10 +38,17 @@ export class GroupCommit<Origin> {
     return this.inFlight || this.scheduled || this.pending.size > 0 || this.pendingCompactions.size > 0
   }
 
-  append(room: CommitParticipant<Origin>, seq: number, update: Uint8Array, origin: Origin): void {
+  /** `origin` is the one sender of the update, or null when several clients' changes are in it. */
+  append(room: CommitParticipant<Origin>, seq: number, update: Uint8Array, origin: Origin | null): void {
     const entry = this.pending.get(room)
     if (entry === undefined) {
-      this.pending.set(room, { updates: [update], firstSeq: seq, lastSeq: seq, origin, mixedOrigins: false })
+      this.pending.set(room, {
+        updates: [update],
+        firstSeq: seq,
+        lastSeq: seq,
+        origin,
+        mixedOrigins: origin === null,
+      })
     } else {
       entry.updates.push(update)
       entry.lastSeq = seq
