@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { request } from 'node:http'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
@@ -14,7 +13,14 @@ import { encodeAwarenessStates } from '../server/awareness-state.js'
 import { encodeAuthToken, encodeAwareness, encodeSyncStep1, encodeUpdate } from '../server/protocol.js'
 import { createServer } from '../server/server.js'
 import { mintToken } from '../server/token-command.js'
-import { connectProvider, RawClient, synced, type TestProvider, waitFor } from './helpers/clients.js'
+import {
+  connectProvider,
+  RawClient,
+  synced,
+  type TestProvider,
+  upgradeStatus,
+  waitFor,
+} from './helpers/clients.js'
 import { removeDir, repoRoot, startServer, type TestServer, tempDir } from './helpers/server.js'
 
 const SECRET = 'test-secret-that-is-long-enough-for-hs256'
@@ -52,33 +58,6 @@ async function admitted(url: string, tok: string): Promise<RawClient> {
   raw.send(encodeAuthToken(tok))
   await waitFor(() => raw.framesOf(2, 2).length === 1 || raw.closeCode !== null, 'a verdict')
   return raw
-}
-
-function upgradeStatus(port: number, path: string, headers: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({
-      host: '127.0.0.1',
-      port,
-      path,
-      headers: {
-        Connection: 'Upgrade',
-        Upgrade: 'websocket',
-        'Sec-WebSocket-Version': '13',
-        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
-        ...headers,
-      },
-    })
-    req.on('upgrade', (_res, socket) => {
-      socket.destroy()
-      resolve(101)
-    })
-    req.on('response', (res) => {
-      res.resume()
-      resolve(res.statusCode ?? 0)
-    })
-    req.on('error', reject)
-    req.end()
-  })
 }
 
 const scopeOf = (raw: RawClient) => new TextDecoder().decode(raw.framesOf(2, 2)[0]?.payload?.subarray(1))

@@ -13,7 +13,7 @@ import {
   shouldReconnect,
   type TokenSource,
 } from '../client/index.js'
-import { freePort, PlaitProcess } from './demo-plait-process.js'
+import { freePort, PlaitProcess } from './helpers/plait-process.js'
 
 const secret = 'client-test-secret-0123456789abcdef0123'
 const waitMs = 10_000

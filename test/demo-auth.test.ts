@@ -11,9 +11,9 @@ import {
   openPerson,
   screenshot,
   uniqueRoom,
-} from './demo-browser.js'
-import { editorText, typeInEditor, waitForSaved, waitForText, waitMs } from './demo-editor-page.js'
-import { freePort, PlaitProcess } from './demo-plait-process.js'
+} from './helpers/browser.js'
+import { editorText, typeInEditor, waitForSaved, waitForText, waitMs } from './helpers/editor-page.js'
+import { freePort, PlaitProcess } from './helpers/plait-process.js'
 
 const secret = 'demo-auth-test-secret-0123456789abcdef'
 

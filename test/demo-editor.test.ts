@@ -10,9 +10,16 @@ import {
   openPerson,
   screenshot,
   uniqueRoom,
-} from './demo-browser.js'
-import { editorText, setName, typeInEditor, waitForSaved, waitForText, waitMs } from './demo-editor-page.js'
-import { freePort, PlaitProcess } from './demo-plait-process.js'
+} from './helpers/browser.js'
+import {
+  editorText,
+  setName,
+  typeInEditor,
+  waitForSaved,
+  waitForText,
+  waitMs,
+} from './helpers/editor-page.js'
+import { freePort, PlaitProcess } from './helpers/plait-process.js'
 
 describe('the collaborative editor demo', { skip: browserMissing }, () => {
   let plait: PlaitProcess

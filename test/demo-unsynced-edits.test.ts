@@ -6,7 +6,7 @@ import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import { UnsyncedEdits } from '../web-demo/src/shared/unsynced-edits.js'
-import { freePort, PlaitProcess } from './demo-plait-process.js'
+import { freePort, PlaitProcess } from './helpers/plait-process.js'
 
 const waitMs = 15_000
 

@@ -10,8 +10,8 @@ import {
   openPerson,
   screenshot,
   uniqueRoom,
-} from './demo-browser.js'
-import { freePort, PlaitProcess } from './demo-plait-process.js'
+} from './helpers/browser.js'
+import { freePort, PlaitProcess } from './helpers/plait-process.js'
 
 const waitMs = 20_000
 

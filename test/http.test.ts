@@ -1,41 +1,12 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { request } from 'node:http'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import * as Y from 'yjs'
 import { ConfigError, loadConfig } from '../server/config.js'
 import { parseRoomName } from '../server/room-name.js'
-import { connectProvider, RawClient, synced, waitFor } from './helpers/clients.js'
+import { connectProvider, RawClient, synced, upgradeStatus, waitFor } from './helpers/clients.js'
 import { removeDir, repoRoot, startServer, type TestServer } from './helpers/server.js'
-
-/** The HTTP status of a WebSocket upgrade attempt on `path`. */
-function upgradeStatus(port: number, path: string, headers: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({
-      host: '127.0.0.1',
-      port,
-      path,
-      headers: {
-        Connection: 'Upgrade',
-        Upgrade: 'websocket',
-        'Sec-WebSocket-Version': '13',
-        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
-        ...headers,
-      },
-    })
-    req.on('upgrade', (_res, socket) => {
-      socket.destroy()
-      resolve(101)
-    })
-    req.on('response', (res) => {
-      res.resume()
-      resolve(res.statusCode ?? 0)
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
 
 describe('HTTP on the same port', () => {
   let s: TestServer

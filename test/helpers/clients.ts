@@ -1,4 +1,5 @@
 // Clients for tests: stock y-websocket providers, and raw sockets that speak the contract frame by frame.
+import { request } from 'node:http'
 import * as decoding from 'lib0/decoding'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
@@ -114,4 +115,36 @@ export class RawClient {
   close(): void {
     this.ws.terminate()
   }
+}
+
+/** The HTTP status of a WebSocket upgrade attempt on `path`. */
+export function upgradeStatus(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      path,
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        ...headers,
+      },
+    })
+    req.on('upgrade', (_res, socket) => {
+      socket.destroy()
+      resolve(101)
+    })
+    req.on('response', (res) => {
+      res.resume()
+      resolve(res.statusCode ?? 0)
+    })
+    req.on('error', reject)
+    req.end()
+  })
 }

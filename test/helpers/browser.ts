@@ -5,14 +5,14 @@ import { join } from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 
 export const chromiumPath = '/usr/bin/chromium'
-export const artifactsDir = join(import.meta.dirname, '..', 'test-artifacts')
+export const artifactsDir = join(import.meta.dirname, '..', '..', 'test-artifacts')
 
 /** Why browser tests cannot run here, or false when they can. */
 export const browserMissing: string | false = existsSync(chromiumPath)
   ? false
   : `${chromiumPath} not installed (apt-get install -y chromium)`
 
-const demoDir = join(import.meta.dirname, '..', 'web-demo')
+const demoDir = join(import.meta.dirname, '..', '..', 'web-demo')
 
 function newestSourceTime(dir: string): number {
   let newest = 0

@@ -2,25 +2,15 @@
 // its pid, restartable on the same port and data directory.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from './server.js'
 
-const repoRoot = join(import.meta.dirname, '..')
+const repoRoot = join(import.meta.dirname, '..', '..')
 const startTimeoutMs = 30_000
 const stopTimeoutMs = 10_000
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      probe.close(() => resolve(port))
-    })
-  })
-}
+export { freePort }
 
 export class PlaitProcess {
   readonly dataDir = mkdtempSync(join(tmpdir(), 'plait-demo-test-'))
