@@ -28,9 +28,15 @@ async function readStored(dataDir: string, room: string) {
 /** LevelDB whose reads and writes wait until the test opens the gate: a very slow disk. */
 class GatedStore extends LevelStore {
   gated = false
+  /** The next write fails as a full disk would. */
+  failNextWrite = false
   private held: (() => void)[] = []
   override async write(batch: WriteBatch): Promise<void> {
     if (this.gated) await new Promise<void>((resolve) => this.held.push(resolve))
+    if (this.failNextWrite) {
+      this.failNextWrite = false
+      throw new Error('No space left on device')
+    }
     return super.write(batch)
   }
   override async load(room: string) {
@@ -234,6 +240,38 @@ describe('persistence', () => {
       await s.stop()
       removeDir(dataDir)
     }
+  })
+
+  test('a failed write closes the room with 1011; clients reconnect, resend, and nothing is lost', async () => {
+    const dataDir = tempDir()
+    const store = new GatedStore(dataDir)
+    const s = await startServer({ store }, dataDir)
+    const writer = connectProvider(s.url, 'disk-full')
+    const observer = connectProvider(s.url, 'disk-full')
+    const closes: number[] = []
+    writer.provider.on('connection-close', (event) => {
+      if (event) closes.push(event.code)
+    })
+    try {
+      await synced(writer, observer)
+      store.failNextWrite = true
+      writer.text.insert(0, 'must survive')
+      await waitFor(() => closes.includes(1011), 'the writer to be closed with 1011')
+      assert.equal(observer.text.toString(), '', 'the unwritten edit reached no one')
+      // The provider reconnects by itself and sends what the server lacks.
+      await waitFor(
+        () => observer.text.toString() === 'must survive',
+        'the edit to arrive after the reconnect',
+      )
+      assert.ok(s.logs.lines.some((l) => l.room === 'disk-full' && String(l.msg).includes('write failed')))
+    } finally {
+      writer.destroy()
+      observer.destroy()
+      await s.stop()
+    }
+    const { text } = await readStored(dataDir, 'disk-full')
+    assert.equal(text, 'must survive')
+    removeDir(dataDir)
   })
 
   test('a room whose only client left while it was loading is still unloaded', async () => {
