@@ -53,7 +53,6 @@ export class RoomRegistry {
       this.commit,
       this.options,
       {
-        onEmpty: () => {},
         onFailed: (failed) => this.forget(failed),
       },
       this.log,

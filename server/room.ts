@@ -3,6 +3,7 @@
 import * as Y from 'yjs'
 import type { Compaction, DocumentStore } from '../persistence/store.js'
 import { AwarenessState, decodeAwarenessUpdate } from './awareness-state.js'
+import { Closes } from './close-codes.js'
 import type { GroupCommit } from './group-commit.js'
 import type { Logger } from './logger.js'
 import {
@@ -31,8 +32,6 @@ export interface RoomLimits {
 }
 
 export interface RoomEvents {
-  /** The last member left; the registry decides when to unload. */
-  onEmpty(room: Room): void
   /** The room can no longer be trusted in memory (a write failed); the registry forgets it. */
   onFailed(room: Room): void
 }
@@ -156,7 +155,6 @@ export class Room {
     if (this.deferred.length > 0) this.deferred = this.deferred.filter((d) => d.member !== member)
     if (this.members.size === 0) {
       this.emptySince = Date.now()
-      this.events.onEmpty(this)
     }
   }
 
@@ -229,7 +227,8 @@ export class Room {
     } finally {
       this.applying = null
     }
-    for (const { member, error } of failed) member.close(1007, `invalid Yjs update: ${error.message}`)
+    for (const { member, error } of failed)
+      member.close(Closes.invalidPayload, `invalid Yjs update: ${error.message}`)
   }
 
   private onDocUpdate(update: Uint8Array): void {
