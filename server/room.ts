@@ -29,6 +29,8 @@ export interface RoomLimits {
   compactEntries: number
   compactBytes: number
   maxAwarenessPerSocket: number
+  /** Also the bound on updates held back for missing dependencies. */
+  maxFrameBytes: number
 }
 
 export interface RoomEvents {
@@ -227,8 +229,27 @@ export class Room {
     } finally {
       this.applying = null
     }
-    for (const { member, error } of failed)
+    for (const { member, error } of failed) {
       member.close(Closes.invalidPayload, `invalid Yjs update: ${error.message}`)
+    }
+    this.boundPending()
+  }
+
+  /**
+   * Yjs holds back updates whose dependencies it has not seen, in memory only (never stored or sent).
+   * A client that keeps sending such updates must not grow that without bound: past the frame limit
+   * they are dropped; an honest client sends them again with its next sync.
+   */
+  private boundPending(): void {
+    const store = this.doc.store
+    const pendingBytes = (store.pendingStructs?.update.byteLength ?? 0) + (store.pendingDs?.byteLength ?? 0)
+    if (pendingBytes <= this.limits.maxFrameBytes) return
+    store.pendingStructs = null
+    store.pendingDs = null
+    this.log.warn(
+      { room: this.name, bytes: pendingBytes },
+      'dropped updates whose dependencies never arrived',
+    )
   }
 
   private onDocUpdate(update: Uint8Array): void {

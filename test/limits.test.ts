@@ -168,6 +168,45 @@ describe('capacity limits', () => {
   })
 })
 
+describe('updates that wait for missing dependencies', () => {
+  test('are bounded in memory, and the room keeps working', async () => {
+    const s = await startServer({ maxFrameBytes: 4096, maxMessagesPerSecond: 100_000 })
+    const raw = new RawClient(`${s.url}/orphans`)
+    const reader = connectProvider(s.url, 'orphans')
+    try {
+      await raw.opened
+      await synced(reader)
+      // The first edit is never sent, so everything after it waits for it, forever.
+      const doc = new Y.Doc()
+      doc.getText('t').insert(0, 'never sent')
+      for (let i = 0; i < 200; i++) {
+        const sv = Y.encodeStateVector(doc)
+        doc.getText('t').insert(0, `orphan ${i} ${'x'.repeat(100)}`)
+        raw.send(encodeUpdate(Y.encodeStateAsUpdate(doc, sv)))
+        if (i % 20 === 19) await new Promise((r) => setTimeout(r, 5))
+      }
+      const room = s.server.registry.get('orphans')
+      await waitFor(
+        () => s.logs.lines.some((l) => String(l.msg).includes('dependencies never arrived')),
+        'the held-back updates to be dropped',
+      )
+      const held = room?.doc.store.pendingStructs?.update.byteLength ?? 0
+      assert.ok(held <= 4096, `held back ${held} bytes`)
+      assert.equal(reader.text.toString(), '', 'nothing incomplete reached anyone')
+      const writer = connectProvider(s.url, 'orphans')
+      await synced(writer)
+      writer.text.insert(0, 'still works')
+      await waitFor(() => reader.text.toString() === 'still works', 'the room to keep syncing')
+      writer.destroy()
+    } finally {
+      raw.close()
+      reader.destroy()
+      await s.stop()
+      removeDir(s.dataDir)
+    }
+  })
+})
+
 describe('fuzz', () => {
   test('thousands of random and mutated frames leave the server and its rooms working', async () => {
     const s = await startServer({ maxFrameBytes: 256 * 1024, maxMessagesPerSecond: 100_000 })
