@@ -43,7 +43,11 @@ export class LevelStore implements DocumentStore {
   // Rooms this process has seen exist on disk; the first append of any other room also writes its index key.
   private readonly knownRooms = new Set<string>()
 
-  constructor(readonly location: string) {
+  constructor(
+    readonly location: string,
+    /** fsync every batch: survives power loss, not only a crash of the process. */
+    private readonly options: { syncWrites?: boolean } = {},
+  ) {
     this.db = new Level<string, Uint8Array>(location, { keyEncoding: 'utf8', valueEncoding: 'view' })
   }
 
@@ -133,7 +137,7 @@ export class LevelStore implements DocumentStore {
     }
     if (ops.length === 0) return
     try {
-      await this.db.batch(ops)
+      await this.db.batch(ops, { sync: this.options.syncWrites === true })
     } catch (error) {
       // Nothing of the batch is on disk; the index keys must be written again next time.
       for (const op of ops)

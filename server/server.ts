@@ -64,7 +64,7 @@ export class PlaitServer {
     if (check === null) checkOpenMode(this.config)
     this.authMode = check === null ? 'open' : 'token'
     const verifier = check === null ? null : verifierFrom(check)
-    this.store = store ?? new LevelStore(this.config.dataDir)
+    this.store = store ?? new LevelStore(this.config.dataDir, { syncWrites: this.config.syncWrites })
     this.commit = new GroupCommit<RoomMember>(this.store, this.metrics)
     this.registry = new RoomRegistry(this.store, this.commit, this.config, this.log)
     this.gateway = new Gateway(this.config, this.registry, this.metrics, this.log, verifier, () =>

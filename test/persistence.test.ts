@@ -114,6 +114,28 @@ describe('persistence', () => {
     }
   })
 
+  test('with --sync-writes every batch is fsynced and the document survives a kill -9', async () => {
+    const dir = tempDir()
+    const server = await spawnServer(dir, undefined, ['--sync-writes'])
+    const writer = connectProvider(server.url, 'fsync')
+    const observer = connectProvider(server.url, 'fsync')
+    try {
+      await synced(writer, observer)
+      writer.text.insert(0, 'synced to disk')
+      await waitFor(() => observer.text.toString() === 'synced to disk', 'the observer to see it')
+      server.kill('SIGKILL')
+      await server.exited
+      writer.destroy()
+      observer.destroy()
+      assert.equal((await readStored(dir, 'fsync')).text, 'synced to disk')
+    } finally {
+      writer.destroy()
+      observer.destroy()
+      server.kill()
+      removeDir(dir)
+    }
+  })
+
   test('kill -9 at any moment loses no update that another client had received', async () => {
     for (let attempt = 0; attempt < 4; attempt++) {
       const dir = tempDir()
