@@ -101,6 +101,26 @@ describe('HTTP on the same port', () => {
   })
 })
 
+describe('a path prefix', () => {
+  test('puts rooms under it and refuses upgrades outside it', async () => {
+    const s = await startServer({ pathPrefix: '/collab' })
+    try {
+      const a = connectProvider(`${s.url}/collab`, 'doc')
+      const b = connectProvider(`${s.url}/collab`, 'doc')
+      await synced(a, b)
+      a.text.insert(0, 'prefixed')
+      await waitFor(() => b.text.toString() === 'prefixed', 'the edit to cross')
+      assert.ok(s.server.registry.get('doc'), 'the room name excludes the prefix')
+      assert.equal(await upgradeStatus(s.port, '/doc'), 400)
+      a.destroy()
+      b.destroy()
+    } finally {
+      await s.stop()
+      removeDir(s.dataDir)
+    }
+  })
+})
+
 describe('room names', () => {
   test('are the percent-decoded path after the prefix', () => {
     assert.deepEqual(parseRoomName('/team/notes%202026?x=1', ''), {
