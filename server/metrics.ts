@@ -40,6 +40,7 @@ export class Metrics {
   compactions = 0
   socketsOpened = 0
   readonly persistLatency = new Histogram()
+  readonly relayLatency = new Histogram()
   readonly closesByCode = new Map<number, number>()
   readonly rejectedUpgrades = new Map<string, number>()
 
@@ -70,6 +71,12 @@ export class Metrics {
     counter('plait_persist_failures_total', 'Write batches that failed', this.persistFailures)
     counter('plait_compactions_total', 'Room logs compacted into a snapshot', this.compactions)
     out.push(this.persistLatency.render('plait_persist_batch_seconds', 'Time to write one batch to storage'))
+    out.push(
+      this.relayLatency.render(
+        'plait_relay_seconds',
+        'From receiving an update to broadcasting it (apply, write to disk, pacing), per broadcast',
+      ),
+    )
     out.push(
       '# HELP plait_socket_closes_total Sockets closed, by close code',
       '# TYPE plait_socket_closes_total counter',

@@ -3,6 +3,7 @@
 import type { DocumentStore } from '../persistence/store.js'
 import type { GroupCommit } from './group-commit.js'
 import type { Logger } from './logger.js'
+import type { Metrics } from './metrics.js'
 import { Room, type RoomLimits, type RoomMember } from './room.js'
 
 export interface RegistryOptions extends RoomLimits {
@@ -20,6 +21,7 @@ export class RoomRegistry {
     private readonly commit: GroupCommit<RoomMember>,
     private readonly options: RegistryOptions,
     private readonly log: Logger,
+    private readonly metrics: Metrics,
   ) {
     // One timer for all rooms rather than one per room.
     this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(1000, options.roomIdleMs)))
@@ -54,6 +56,7 @@ export class RoomRegistry {
       this.options,
       {
         onFailed: (failed) => this.forget(failed),
+        onRelayed: (ms) => this.metrics.relayLatency.observe(ms),
       },
       this.log,
     )

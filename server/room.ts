@@ -34,6 +34,8 @@ export interface RoomLimits {
 }
 
 export interface RoomEvents {
+  /** Time from receiving the oldest update in a broadcast to sending that broadcast. */
+  onRelayed(ms: number): void
   /** The room can no longer be trusted in memory (a write failed); the registry forgets it. */
   onFailed(room: Room): void
 }
@@ -69,6 +71,9 @@ export class Room {
   // Updates received this turn, applied together (see applyQueued), and who sent the ones being applied.
   private applyQueue: { member: RoomMember; update: Uint8Array }[] = []
   private applying: Set<RoomMember> | null = null
+  private queueStartedAt = 0
+  // When each applied, not yet broadcast, log entry's first update arrived (seq, ms), oldest first.
+  private relayClock: number[] = []
   // Durable updates waiting to be broadcast, and who sent them (null: several senders).
   private outbox: Uint8Array[] = []
   private outboxOrigin: RoomMember | null = null
@@ -199,7 +204,10 @@ export class Room {
   private applyClientUpdate(member: RoomMember, update: Uint8Array): void {
     if (this.state !== 'ready') return
     this.applyQueue.push({ member, update })
-    if (this.applyQueue.length === 1) setImmediate(() => this.applyQueued())
+    if (this.applyQueue.length === 1) {
+      this.queueStartedAt = performance.now()
+      setImmediate(() => this.applyQueued())
+    }
   }
 
   /**
@@ -262,6 +270,7 @@ export class Room {
     }
     this.logEntries++
     this.logBytes += update.byteLength
+    if (senders !== null) this.relayClock.push(seq, this.queueStartedAt)
     this.commit.append(this, seq, update, origin)
   }
 
@@ -302,6 +311,13 @@ export class Room {
     this.outbox = []
     this.outboxOrigin = null
     this.lastBroadcast = performance.now()
+    const clock = this.relayClock
+    if (clock.length > 0) {
+      this.events.onRelayed(this.lastBroadcast - clock[1])
+      let done = 0
+      while (done < clock.length && clock[done] <= this.durableSeq) done += 2
+      clock.splice(0, done)
+    }
     // One message per frame (stock clients read only the first), encoded once for every member.
     const frame = encodeUpdate(updates.length === 1 ? updates[0] : Y.mergeUpdates(updates))
     for (const member of this.members) if (member !== origin) member.send(frame)
@@ -319,6 +335,7 @@ export class Room {
     this.deferred = []
     this.outbox = []
     this.applyQueue = []
+    this.relayClock = []
     for (const member of members) member.close(1011, 'storage write failed; reconnect to resend your edits')
     this.doc.destroy()
     this.events.onFailed(this)

@@ -66,7 +66,7 @@ export class PlaitServer {
     const verifier = check === null ? null : verifierFrom(check)
     this.store = store ?? new LevelStore(this.config.dataDir, { syncWrites: this.config.syncWrites })
     this.commit = new GroupCommit<RoomMember>(this.store, this.metrics)
-    this.registry = new RoomRegistry(this.store, this.commit, this.config, this.log)
+    this.registry = new RoomRegistry(this.store, this.commit, this.config, this.log, this.metrics)
     this.gateway = new Gateway(this.config, this.registry, this.metrics, this.log, verifier, () =>
       this.isReady(),
     )

@@ -38,6 +38,7 @@ describe('HTTP on the same port', () => {
     assert.ok(value('plait_frames_in_total') >= 2)
     assert.ok(value('plait_updates_persisted_total') >= 1)
     assert.match(text, /plait_persist_batch_seconds_bucket\{le="\+Inf"\} \d+/)
+    assert.ok(value('plait_relay_seconds_count') >= 1, 'the broadcast of the edit was timed')
     client.destroy()
     await new Promise((r) => setTimeout(r, 100))
     const later = await (await fetch(`${s.http}/metrics`)).text()
