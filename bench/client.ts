@@ -1,19 +1,30 @@
-// One simulated editor: a raw `ws` socket speaking the sync protocol, its own Y.Doc, small Y.Text edits
-// that carry a marker. By default it never applies what it receives: it only scans the bytes for markers.
+// One simulated editor: a raw `ws` socket speaking the sync protocol and small Y.Text edits that carry a
+// marker. By default it never applies what it receives: it only scans the bytes for markers. A sender's doc
+// holds nothing but its own appends, so it keeps just their bytes and writes each append's Yjs update
+// directly (update.ts, checked against Yjs at start-up); a client in apply mode keeps a real Y.Doc.
+import * as random from 'lib0/random'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
-import { formatMarker, scanMarkers } from './marker.js'
+import { formatMarker, type MarkerSink, maxMarkerLength, scanMarkers, writeMarker } from './marker.js'
 import {
   encodeAuthToken,
   encodeSync,
   type Framing,
-  messageSync,
-  readFrameHead,
   readSyncPayload,
+  syncFrameHead,
   syncStep1,
   syncStep2,
   syncUpdate,
 } from './protocol.js'
+import {
+  appendUpdateLength,
+  encodeSenderStateAsUpdate,
+  encodeSenderStateVector,
+  textName,
+  varUintLength,
+  writeAppendUpdate,
+  writeVarUint,
+} from './update.js'
 
 /** Microseconds on the load generator's clock (shared by every client in this process). */
 export const nowMicros = (): number => Math.round(performance.now() * 1000)
@@ -36,10 +47,15 @@ export interface ClientOptions {
   onApplied?: () => void
 }
 
-export class BenchClient {
+/** Bytes of `[varString documentName]?[messageSync][syncUpdate]`, the head of every update frame. */
+function updateFrameHead(framing: Framing): Buffer {
+  const empty = encodeSync(framing, syncUpdate, new Uint8Array(0))
+  // encodeSync wrote the head, then varUint(0) for the empty payload.
+  return Buffer.from(empty.subarray(0, empty.length - 1))
+}
+
+export class BenchClient implements MarkerSink {
   readonly id: number
-  readonly doc = new Y.Doc()
-  readonly text = this.doc.getText('bench')
   seq = 0
   framesReceived = 0
   bytesReceived = 0
@@ -49,16 +65,47 @@ export class BenchClient {
   syncMillis = Number.NaN
   private ws: WebSocket | null = null
   private closed = false
+  /** Apply mode: the doc received updates are applied to. Null for senders/scanners. */
+  private readonly doc: Y.Doc | null
+  /** Yjs client id of this client's own edits (a random uint32, as Y.Doc picks). */
+  private readonly yClient: number
+  /** This client's own text as bytes (ASCII markers): its Yjs clock is `written`. */
+  private own = Buffer.allocUnsafe(256)
+  private written = 0
+  private readonly frameHead: Buffer
+  /** performance.now() in microseconds when the frame being scanned arrived. */
+  private receivedAt = 0
 
   constructor(private readonly options: ClientOptions) {
     this.id = options.id
-    this.doc.on('update', (update: Uint8Array, origin: unknown) => {
-      if (origin !== remote) this.send(encodeSync(this.options.framing, syncUpdate, update))
-    })
+    this.frameHead = updateFrameHead(options.framing)
+    if (options.apply) {
+      const doc = new Y.Doc()
+      this.doc = doc
+      this.yClient = doc.clientID
+      doc.on('update', (update: Uint8Array, origin: unknown) => {
+        if (origin !== remote) this.send(encodeSync(this.options.framing, syncUpdate, update))
+      })
+    } else {
+      this.doc = null
+      this.yClient = random.uint32()
+    }
   }
 
   get isOpen(): boolean {
     return this.ws !== null && this.ws.readyState === WebSocket.OPEN
+  }
+
+  /** The client's Y.Text content: what it applied (apply mode) or what it wrote. */
+  textContent(): string {
+    return this.doc !== null
+      ? this.doc.getText(textName).toString()
+      : this.own.toString('latin1', 0, this.written)
+  }
+
+  /** Length of textContent(), without building the string. */
+  get textLength(): number {
+    return this.doc !== null ? this.doc.getText(textName).length : this.written
   }
 
   /** Opens the socket and resolves once the server's sync step 2 has arrived. */
@@ -66,7 +113,12 @@ export class BenchClient {
     const { url, framing } = this.options
     const startedAt = performance.now()
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs })
+      // Binary frames only and no compression: no UTF-8 validation or inflate work on the generator.
+      const ws = new WebSocket(url, {
+        perMessageDeflate: false,
+        skipUTF8Validation: true,
+        handshakeTimeout: timeoutMs,
+      })
       this.ws = ws
       let settled = false
       const timer = setTimeout(
@@ -88,9 +140,14 @@ export class BenchClient {
       })
       ws.on('open', () => {
         if (this.options.auth) ws.send(encodeAuthToken(framing, 'bench'))
-        ws.send(encodeSync(framing, syncStep1, Y.encodeStateVector(this.doc)))
+        const sv =
+          this.doc !== null
+            ? Y.encodeStateVector(this.doc)
+            : encodeSenderStateVector(this.yClient, this.written)
+        ws.send(encodeSync(framing, syncStep1, sv))
       })
       ws.on('message', (data: Buffer) => {
+        this.receivedAt = performance.now() * 1000
         const synced = this.receive(data)
         if (synced && !settled) {
           settled = true
@@ -106,33 +163,59 @@ export class BenchClient {
   private receive(data: Buffer): boolean {
     this.framesReceived++
     this.bytesReceived += data.length
-    const { framing } = this.options
-    const head = readFrameHead(framing, data)
-    if (head.type !== messageSync) return false
-    if (head.sub === syncStep1) {
-      const sv = readSyncPayload(data, head.offset)
-      this.send(encodeSync(framing, syncStep2, Y.encodeStateAsUpdate(this.doc, sv)))
+    const head = syncFrameHead(this.options.framing, data)
+    if (head === -1) return false
+    const sub = head & 3
+    const offset = head >>> 2
+    if (sub === syncStep1) {
+      const sv = readSyncPayload(data, offset)
+      const answer =
+        this.doc !== null
+          ? Y.encodeStateAsUpdate(this.doc, sv)
+          : encodeSenderStateAsUpdate(this.yClient, this.textContent(), sv)
+      this.send(encodeSync(this.options.framing, syncStep2, answer))
       return false
     }
-    if (head.sub !== syncStep2 && head.sub !== syncUpdate) return false
-    const { onMarker } = this.options
-    if (onMarker) {
-      const receivedAt = nowMicros()
-      scanMarkers(data, head.offset, (sender, seq, sent) => {
-        if (sender !== this.id) onMarker(this.id, sender, seq, receivedAt - sent)
-      })
-    }
-    if (this.options.apply) {
-      Y.applyUpdate(this.doc, readSyncPayload(data, head.offset), remote)
+    if (this.options.onMarker) scanMarkers(data, offset, this)
+    if (this.doc !== null) {
+      Y.applyUpdate(this.doc, readSyncPayload(data, offset), remote)
       this.options.onApplied?.()
     }
-    return head.sub === syncStep2
+    return sub === syncStep2
+  }
+
+  /** MarkerSink: one marker found in the frame being received. */
+  marker(sender: number, seq: number, sentMicros: number): void {
+    if (sender !== this.id)
+      this.options.onMarker?.(this.id, sender, seq, Math.round(this.receivedAt) - sentMicros)
   }
 
   /** One small edit: appends a marker to the text; the resulting update goes out as one frame. */
   edit(): void {
     this.seq++
-    this.text.insert(this.text.length, formatMarker(this.id, this.seq, nowMicros()))
+    const sentMicros = nowMicros()
+    if (this.doc !== null) {
+      const text = this.doc.getText(textName)
+      text.insert(text.length, formatMarker(this.id, this.seq, sentMicros))
+      return
+    }
+    if (this.own.length - this.written < maxMarkerLength) {
+      const bigger = Buffer.allocUnsafe(this.own.length * 2)
+      this.own.copy(bigger, 0, 0, this.written)
+      this.own = bigger
+    }
+    const from = this.written
+    const to = writeMarker(this.own, from, this.id, this.seq, sentMicros)
+    const clock = from
+    const updateLength = appendUpdateLength(this.yClient, clock, to - from)
+    const head = this.frameHead
+    // ws copies (and masks) a Buffer it is given into its own frame, so a fresh pool slice is enough.
+    const frame = Buffer.allocUnsafe(head.length + varUintLength(updateLength) + updateLength)
+    head.copy(frame, 0)
+    const pos = writeVarUint(frame, head.length, updateLength)
+    writeAppendUpdate(frame, pos, this.yClient, clock, this.own, from, to)
+    this.written = to
+    this.send(frame)
   }
 
   private send(frame: Uint8Array): void {
@@ -164,7 +247,7 @@ export class BenchClient {
   /** Drops the socket without a close handshake. */
   terminate(): void {
     this.ws?.terminate()
-    this.doc.destroy()
+    this.doc?.destroy()
   }
 }
 

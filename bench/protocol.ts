@@ -63,3 +63,30 @@ export function readSyncPayload(frame: Uint8Array, offset: number): Uint8Array {
   decoder.pos = offset
   return decoding.readVarUint8Array(decoder)
 }
+
+/**
+ * Where a received sync frame's payload (the varUint8Array after type and sub-type) starts and which
+ * sub-type it has, without allocating: `(offset << 2) | sub`, or -1 for any frame that is not sync
+ * step 1, step 2 or update (awareness, auth, malformed).
+ */
+export function syncFrameHead(framing: Framing, frame: Uint8Array): number {
+  let pos = 0
+  if (framing.prefix !== null) {
+    // varString(documentName): a varUint byte length, then the bytes.
+    let length = 0
+    let shift = 1
+    for (;;) {
+      if (pos >= frame.length || shift > 2 ** 28) return -1
+      const b = frame[pos++]
+      length += (b & 0x7f) * shift
+      if (b < 0x80) break
+      shift *= 128
+    }
+    pos += length
+  }
+  // Message types and sync sub-types are small numbers: one varUint byte each.
+  if (pos + 1 >= frame.length || frame[pos] !== messageSync) return -1
+  const sub = frame[pos + 1]
+  if (sub !== syncStep1 && sub !== syncStep2 && sub !== syncUpdate) return -1
+  return ((pos + 2) << 2) | sub
+}

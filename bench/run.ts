@@ -13,6 +13,7 @@ import { fanout } from './scenarios/fanout.js'
 import { hotRoom } from './scenarios/hot-room.js'
 import { idle } from './scenarios/idle.js'
 import { allTargets, repoRoot, type Target, targetByName } from './targets.js'
+import { verifyAppendEncoding } from './update.js'
 
 const scenarios: readonly Scenario[] = [fanout, hotRoom, idle, coldLoad, crash]
 
@@ -134,6 +135,8 @@ function buildPlait(): string | null {
 
 async function main(): Promise<void> {
   const opts = parse()
+  // Senders write their Yjs updates by hand (update.ts): refuse to run if they differ from Yjs's own.
+  verifyAppendEncoding()
   if (opts.build && opts.targets.some((t) => t.name === 'plait')) {
     const failure = buildPlait()
     if (failure !== null) {

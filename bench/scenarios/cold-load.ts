@@ -46,7 +46,7 @@ async function writeHistory(ctx: RunContext, updates: number): Promise<string> {
         throw new Error(`observer saw only ${observed} of ${end} history updates; ${closed}`)
       }
     }
-    return writer.text.toString()
+    return writer.textContent()
   } finally {
     await writer.close()
     await observer.close()
@@ -106,7 +106,7 @@ export const coldLoad: Scenario = {
         const r = await ctx.client(100 + i, room, {
           apply: true,
           onApplied: () => {
-            if (!complete && r.text.length >= expected.length) {
+            if (!complete && r.textLength >= expected.length) {
               complete = true
               doneAt = performance.now()
             }
@@ -116,9 +116,9 @@ export const coldLoad: Scenario = {
         const connectAt = performance.now()
         await r.connect(30_000)
         if (!(await waitFor(() => complete, 30_000, 2))) {
-          throw new Error(`reader got ${r.text.length} of ${expected.length} characters within 30 s`)
+          throw new Error(`reader got ${r.textLength} of ${expected.length} characters within 30 s`)
         }
-        if (r.text.toString() !== expected)
+        if (r.textContent() !== expected)
           notes.push(`restart ${i + 1}: content differs from what was written`)
         fullTimes.push(doneAt - connectAt)
         syncTimes.push(r.syncMillis)

@@ -110,7 +110,7 @@ export const crash: Scenario = {
       let missing = 0
       let restoredSent = 0
       for (let r = 0; r < p.rooms; r++) {
-        const restored = new Set(markersInText(readers[r].text.toString()).map((m) => key(m.client, m.seq)))
+        const restored = new Set(markersInText(readers[r].textContent()).map((m) => key(m.client, m.seq)))
         for (const k of observed[r]) {
           observedCount++
           if (!restored.has(k)) missing++
