@@ -4,6 +4,7 @@ import { DeliveryTracker } from '../delivery.js'
 import { percentileOf } from '../histogram.js'
 import { LoopDelay } from '../loop-delay.js'
 import { pace } from '../pacer.js'
+import { plaitServerNote } from '../plait-metrics.js'
 import { CoreInterference, ProcessSampler } from '../proc.js'
 import { closedNote, loadgenBusyPercent, type Scenario, waitFor } from '../scenario.js'
 
@@ -82,6 +83,7 @@ export const fanout: Scenario = {
         },
       })
       server.assertRunning()
+      const ownNote = await plaitServerNote(server)
       const serverUsage = serverSampler.stop()
       const loadgenUsage = loadgenSampler.stop()
       const loop = loopDelay.stop()
@@ -99,6 +101,7 @@ export const fanout: Scenario = {
       }
       const closed = closedNote(clients)
       if (closed !== null) notes.push(closed)
+      if (ownNote !== null) notes.push(ownNote)
       if (paced.maxLagMs > 20) notes.push(`pacer fell up to ${paced.maxLagMs.toFixed(0)} ms behind schedule`)
       return {
         metrics: {
