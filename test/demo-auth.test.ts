@@ -1,19 +1,11 @@
 // The editor demo on a plait server that requires tokens: it asks for one, explains refusals instead of
 // retrying, and respects read-only access.
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { SignJWT } from 'jose'
-import type { Browser, Page } from 'playwright-core'
-import {
-  browserMissing,
-  ensureDemoBuilt,
-  launchBrowser,
-  openPerson,
-  screenshot,
-  uniqueRoom,
-} from './helpers/browser.js'
+import type { Page } from 'playwright-core'
+import { browserMissing, openPerson, screenshot, uniqueRoom, useDemo } from './helpers/browser.js'
 import { editorText, typeInEditor, waitForSaved, waitForText, waitMs } from './helpers/editor-page.js'
-import { freePort, PlaitProcess } from './helpers/plait-process.js'
 
 const secret = 'demo-auth-test-secret-0123456789abcdef'
 
@@ -40,25 +32,12 @@ function countSockets(page: Page): () => number {
 }
 
 describe('the editor demo on a server that requires tokens', { skip: browserMissing }, () => {
-  let plait: PlaitProcess
-  let browser: Browser
-
-  before(async () => {
-    ensureDemoBuilt()
-    plait = new PlaitProcess(await freePort(), ['--auth-secret', secret])
-    await plait.start()
-    browser = await launchBrowser()
-  })
-
-  after(async () => {
-    await browser?.close()
-    await plait?.dispose()
-  })
+  const demo = useDemo(['--auth-secret', secret])
 
   test('the page asks for a token; with a valid one two people edit together', async () => {
     const room = uniqueRoom('secure')
     const token = await mint({ [room]: 'write' })
-    const ada = await openPerson(browser, `${plait.url}/#room=${room}`)
+    const ada = await openPerson(demo.browser, `${demo.plait.url}/#room=${room}`)
     await ada.page.waitForSelector('#auth-dialog[open]', { timeout: waitMs })
     await screenshot(ada.page, 'auth-token-prompt')
     await enterToken(ada.page, token)
@@ -66,7 +45,7 @@ describe('the editor demo on a server that requires tokens', { skip: browserMiss
     await typeInEditor(ada.page, 'Only people with a token see this.')
 
     // a link with the token in the fragment connects without asking, and the token leaves the address bar
-    const bob = await openPerson(browser, `${plait.url}/#room=${room}&token=${token}`)
+    const bob = await openPerson(demo.browser, `${demo.plait.url}/#room=${room}&token=${token}`)
     await waitForText(bob.page, 'Only people with a token see this.')
     assert.equal(await bob.page.evaluate(() => location.hash), `#room=${room}`)
     assert.equal(await bob.page.locator('#auth-dialog[open]').count(), 0)
@@ -76,10 +55,10 @@ describe('the editor demo on a server that requires tokens', { skip: browserMiss
   test('a forged token is refused with the reason and the page stops instead of retrying', async () => {
     const room = uniqueRoom('secure')
     const forged = `${(await mint({ [room]: 'write' })).slice(0, -4)}AAAA`
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+    const context = await demo.browser.newContext({ viewport: { width: 1280, height: 800 } })
     const page = await context.newPage()
     const sockets = countSockets(page)
-    await page.goto(`${plait.url}/#room=${room}&token=${forged}`)
+    await page.goto(`${demo.plait.url}/#room=${room}&token=${forged}`)
     await page.waitForSelector('#auth-dialog[open]', { timeout: waitMs })
     assert.equal(
       await page.locator('#auth-dialog .dialog-title').textContent(),
@@ -100,7 +79,7 @@ describe('the editor demo on a server that requires tokens', { skip: browserMiss
   test('a token for other rooms says there is no access to this one', async () => {
     const room = uniqueRoom('secure')
     const elsewhere = await mint({ 'other-team/*': 'write' })
-    const person = await openPerson(browser, `${plait.url}/#room=${room}&token=${elsewhere}`)
+    const person = await openPerson(demo.browser, `${demo.plait.url}/#room=${room}&token=${elsewhere}`)
     await person.page.waitForSelector('#auth-dialog[open]', { timeout: waitMs })
     assert.equal(
       await person.page.locator('#auth-dialog .dialog-title').textContent(),
@@ -116,12 +95,12 @@ describe('the editor demo on a server that requires tokens', { skip: browserMiss
   test('a read-only token shows the document live but does not let you type', async () => {
     const room = uniqueRoom('secure')
     const writer = await openPerson(
-      browser,
-      `${plait.url}/#room=${room}&token=${await mint({ [room]: 'write' })}`,
+      demo.browser,
+      `${demo.plait.url}/#room=${room}&token=${await mint({ [room]: 'write' })}`,
     )
     const reader = await openPerson(
-      browser,
-      `${plait.url}/#room=${room}&token=${await mint({ [room]: 'read' })}`,
+      demo.browser,
+      `${demo.plait.url}/#room=${room}&token=${await mint({ [room]: 'read' })}`,
     )
     await typeInEditor(writer.page, 'Read me.')
     await waitForText(reader.page, 'Read me.')

@@ -1,16 +1,8 @@
 // The editor demo in a real browser against the real plait server: two people typing together, their
 // cursors, and a server restart in the middle of a session.
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
-import type { Browser } from 'playwright-core'
-import {
-  browserMissing,
-  ensureDemoBuilt,
-  launchBrowser,
-  openPerson,
-  screenshot,
-  uniqueRoom,
-} from './helpers/browser.js'
+import { describe, test } from 'node:test'
+import { browserMissing, openPerson, screenshot, uniqueRoom, useDemo } from './helpers/browser.js'
 import {
   editorText,
   setName,
@@ -19,28 +11,14 @@ import {
   waitForText,
   waitMs,
 } from './helpers/editor-page.js'
-import { freePort, PlaitProcess } from './helpers/plait-process.js'
 
 describe('the collaborative editor demo', { skip: browserMissing }, () => {
-  let plait: PlaitProcess
-  let browser: Browser
-
-  before(async () => {
-    ensureDemoBuilt()
-    plait = new PlaitProcess(await freePort())
-    await plait.start()
-    browser = await launchBrowser()
-  })
-
-  after(async () => {
-    await browser?.close()
-    await plait?.dispose()
-  })
+  const demo = useDemo()
 
   test('two people type in one room, end with the same text and see each other', async () => {
     const room = uniqueRoom('notes')
-    const ada = await openPerson(browser, `${plait.url}/#room=${room}`)
-    const bob = await openPerson(browser, `${plait.url}/#room=${room}`)
+    const ada = await openPerson(demo.browser, `${demo.plait.url}/#room=${room}`)
+    const bob = await openPerson(demo.browser, `${demo.plait.url}/#room=${room}`)
     await setName(ada.page, 'Ada')
     await setName(bob.page, 'Bob')
     await waitForSaved(ada.page)
@@ -115,8 +93,8 @@ describe('the collaborative editor demo', { skip: browserMissing }, () => {
 
   test('edits typed while the server is down reach everyone after a restart and survive a reload', async () => {
     const room = uniqueRoom('restart')
-    const ada = await openPerson(browser, `${plait.url}/#room=${room}`)
-    const bob = await openPerson(browser, `${plait.url}/#room=${room}`)
+    const ada = await openPerson(demo.browser, `${demo.plait.url}/#room=${room}`)
+    const bob = await openPerson(demo.browser, `${demo.plait.url}/#room=${room}`)
     await setName(ada.page, 'Ada')
     await setName(bob.page, 'Bob')
     await typeInEditor(ada.page, 'Before the restart.')
@@ -125,7 +103,7 @@ describe('the collaborative editor demo', { skip: browserMissing }, () => {
     // the offline shell must be installed before the server goes away, as it would be for a returning user
     await ada.page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined))
 
-    await plait.stop()
+    await demo.plait.stop()
     await ada.page.waitForSelector('#status[data-connection="offline"]', { timeout: waitMs })
     await bob.page.waitForSelector('#status[data-connection="offline"]', { timeout: waitMs })
     await typeInEditor(ada.page, ' Ada wrote this offline.')
@@ -141,7 +119,7 @@ describe('the collaborative editor demo', { skip: browserMissing }, () => {
       timeout: waitMs,
     })
 
-    await plait.start()
+    await demo.plait.start()
     await waitForSaved(ada.page)
     await waitForSaved(bob.page)
     for (const page of [ada.page, bob.page]) {
@@ -153,7 +131,7 @@ describe('the collaborative editor demo', { skip: browserMissing }, () => {
     await screenshot(bob.page, 'editor-after-restart')
 
     // and the server has it: a newcomer with empty storage gets all of it
-    const carol = await openPerson(browser, `${plait.url}/#room=${room}`)
+    const carol = await openPerson(demo.browser, `${demo.plait.url}/#room=${room}`)
     await waitForText(carol.page, 'Bob too.')
     assert.equal(await editorText(carol.page), await editorText(ada.page))
     await Promise.all([ada.context.close(), bob.context.close(), carol.context.close()])

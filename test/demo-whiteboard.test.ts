@@ -1,17 +1,9 @@
 // The whiteboard demo in a real browser against the real plait server: strokes, sticky notes, live
 // pointers, undo of your own changes and clearing the board.
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
-import type { Browser, Page } from 'playwright-core'
-import {
-  browserMissing,
-  ensureDemoBuilt,
-  launchBrowser,
-  openPerson,
-  screenshot,
-  uniqueRoom,
-} from './helpers/browser.js'
-import { freePort, PlaitProcess } from './helpers/plait-process.js'
+import { describe, test } from 'node:test'
+import type { Page } from 'playwright-core'
+import { browserMissing, openPerson, screenshot, uniqueRoom, useDemo } from './helpers/browser.js'
 
 const waitMs = 20_000
 
@@ -63,25 +55,12 @@ async function waitForInk(page: Page, point: BoardPoint, present: boolean): Prom
 }
 
 describe('the whiteboard demo', { skip: browserMissing }, () => {
-  let plait: PlaitProcess
-  let browser: Browser
-
-  before(async () => {
-    ensureDemoBuilt()
-    plait = new PlaitProcess(await freePort())
-    await plait.start()
-    browser = await launchBrowser()
-  })
-
-  after(async () => {
-    await browser?.close()
-    await plait?.dispose()
-  })
+  const demo = useDemo()
 
   test('strokes, notes and pointers reach the other person; undo takes back only your own', async () => {
     const room = uniqueRoom('board')
-    const ada = await openPerson(browser, `${plait.url}/whiteboard/#room=${room}`)
-    const bob = await openPerson(browser, `${plait.url}/whiteboard/#room=${room}`)
+    const ada = await openPerson(demo.browser, `${demo.plait.url}/whiteboard/#room=${room}`)
+    const bob = await openPerson(demo.browser, `${demo.plait.url}/whiteboard/#room=${room}`)
     await setName(ada.page, 'Ada')
     await setName(bob.page, 'Bob')
     for (const page of [ada.page, bob.page]) {

@@ -2,7 +2,9 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { after, before } from 'node:test'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { freePort, PlaitProcess } from './plait-process.js'
 
 export const chromiumPath = '/usr/bin/chromium'
 export const artifactsDir = join(import.meta.dirname, '..', '..', 'test-artifacts')
@@ -76,4 +78,21 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 export function uniqueRoom(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
+}
+
+/** For a describe block: the built demo, a plait process (with extra flags) and a browser, started before
+ * its tests and stopped after them, even when one fails. */
+export function useDemo(flags: string[] = []): { readonly plait: PlaitProcess; readonly browser: Browser } {
+  const fixture = {} as { plait: PlaitProcess; browser: Browser }
+  before(async () => {
+    ensureDemoBuilt()
+    fixture.plait = new PlaitProcess(await freePort(), flags)
+    await fixture.plait.start()
+    fixture.browser = await launchBrowser()
+  })
+  after(async () => {
+    await fixture.browser?.close()
+    await fixture.plait?.dispose()
+  })
+  return fixture
 }
