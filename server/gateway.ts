@@ -65,6 +65,8 @@ export class Gateway {
   private readonly wss: WebSocketServer
   private readonly heartbeat: NodeJS.Timeout
   private readonly authSweep: NodeJS.Timeout | null
+  // Sockets still waiting for their verdict: the auth-timeout sweep looks only at these, not at every socket.
+  private readonly awaitingVerdict = new Set<Connection>()
   private readonly socketsPerIp = new Map<string, number>()
   private readonly upgradesPerIp = new Map<string, { windowStart: number; count: number }>()
   private readonly context: ConnectionContext
@@ -211,6 +213,8 @@ export class Gateway {
     tagged[connectionOf] = connection
     if (this.verifier !== null) this.requests.set(connection, request)
     this.connections.add(connection)
+    if (connection.state === 'authenticating' || connection.state === 'verifying')
+      this.awaitingVerdict.add(connection)
     ws.on('message', onMessage)
     ws.on('pong', onPong)
     ws.on('close', onClose)
@@ -220,6 +224,7 @@ export class Gateway {
 
   private onConnectionClosed(connection: Connection, code: number, reason: string): void {
     this.connections.delete(connection)
+    this.awaitingVerdict.delete(connection)
     const count = (this.socketsPerIp.get(connection.ip) ?? 1) - 1
     if (count <= 0) this.socketsPerIp.delete(connection.ip)
     else this.socketsPerIp.set(connection.ip, count)
@@ -258,11 +263,11 @@ export class Gateway {
 
   private expireAuth(): void {
     const now = Date.now()
-    for (const connection of this.connections) {
-      if (
-        (connection.state === 'authenticating' || connection.state === 'verifying') &&
-        now > connection.authDeadline
-      ) {
+    for (const connection of this.awaitingVerdict) {
+      if (connection.state !== 'authenticating' && connection.state !== 'verifying') {
+        this.awaitingVerdict.delete(connection)
+      } else if (now > connection.authDeadline) {
+        this.awaitingVerdict.delete(connection)
         connection.close(Closes.authTimeout, 'no valid token in time; send the token as the first message')
       }
     }
