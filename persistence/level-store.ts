@@ -148,10 +148,17 @@ export class LevelStore implements DocumentStore {
     }
   }
 
-  async listRooms(): Promise<string[]> {
+  async listRooms(options: { after?: string; limit?: number } = {}): Promise<string[]> {
     const rooms: string[] = []
-    for await (const key of this.db.keys({ gte: 'r\0', lt: 'r\u0001' })) rooms.push(key.slice(2))
+    const start = options.after === undefined ? { gte: 'r\0' } : { gt: roomKey(options.after) }
+    for await (const key of this.db.keys({ ...start, lt: 'r\u0001', limit: options.limit ?? -1 })) {
+      rooms.push(key.slice(2))
+    }
     return rooms
+  }
+
+  async hasRoom(room: string): Promise<boolean> {
+    return (await this.db.get(roomKey(room))) !== undefined
   }
 
   async deleteRoom(room: string): Promise<void> {

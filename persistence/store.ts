@@ -41,7 +41,9 @@ export interface DocumentStore {
   open(): Promise<void>
   load(room: string): Promise<StoredRoom>
   write(batch: WriteBatch): Promise<void>
-  listRooms(): Promise<string[]>
+  /** Room names in order, at most `limit`, starting after `after` (for paging). */
+  listRooms(options?: { after?: string; limit?: number }): Promise<string[]>
+  hasRoom(room: string): Promise<boolean>
   deleteRoom(room: string): Promise<void>
   close(): Promise<void>
   readonly isOpen: boolean

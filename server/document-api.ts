@@ -8,11 +8,12 @@ import type { HttpBindings } from '@hono/node-server'
 import { type Context, Hono } from 'hono'
 import type { Verifier } from './gateway.js'
 import type { Room } from './room.js'
-import { MAX_ROOM_NAME_BYTES } from './room-name.js'
+import { roomNameProblem } from './room-name.js'
 
 export interface DocumentApiDeps {
   verifier: Verifier | null
-  listRooms(): Promise<string[]>
+  listRooms(options: { after?: string; limit?: number }): Promise<string[]>
+  hasRoom(room: string): Promise<boolean>
   /** The room, loaded (null when the process holds its maximum of rooms). */
   openRoom(name: string): Room | null
   loadedRoom(name: string): Room | undefined
@@ -20,12 +21,9 @@ export interface DocumentApiDeps {
 
 type Env = { Bindings: HttpBindings }
 
-const CONTROL = /\p{Cc}/u
-
-function validRoom(name: string): boolean {
-  const bytes = Buffer.byteLength(name)
-  return bytes > 0 && bytes <= MAX_ROOM_NAME_BYTES && !CONTROL.test(name)
-}
+const PAGE_DEFAULT = 1000
+const PAGE_MAX = 10_000
+const NO_TOKEN = 'send your token as Authorization: Bearer <token>'
 
 function bearer(c: Context<Env>): string | null {
   const header = c.req.header('authorization')
@@ -40,34 +38,42 @@ export function documentApi(deps: DocumentApiDeps): Hono<Env> {
   async function refusal(c: Context<Env>, room: string): Promise<Response | null> {
     if (deps.verifier === null) return null
     const token = bearer(c)
-    if (token === null) return c.json({ error: 'send your token as Authorization: Bearer <token>' }, 401)
+    if (token === null) return c.json({ error: NO_TOKEN }, 401)
     const verdict = await deps.verifier(token, room, c.env.incoming)
     if (verdict.ok) return null
     return c.json({ error: verdict.reason }, verdict.code === 4401 ? 401 : 403)
   }
 
+  // Paged: ?limit= (default 1000, at most 10000) and ?after=<the previous page's next>.
   app.get('/rooms', async (c) => {
-    const rooms = await deps.listRooms()
-    if (deps.verifier === null) return c.json({ rooms })
-    if (bearer(c) === null) return c.json({ error: 'send your token as Authorization: Bearer <token>' }, 401)
+    const limit = Number(c.req.query('limit') ?? PAGE_DEFAULT)
+    if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_MAX) {
+      return c.json({ error: `limit must be a whole number from 1 to ${PAGE_MAX}` }, 400)
+    }
+    const page = await deps.listRooms({ after: c.req.query('after'), limit })
+    const next = page.length === limit ? page[page.length - 1] : undefined
+    if (deps.verifier === null) return c.json({ rooms: page, next })
+    if (bearer(c) === null) return c.json({ error: NO_TOKEN }, 401)
     const readable: string[] = []
-    for (const room of rooms) if ((await refusal(c, room)) === null) readable.push(room)
-    return c.json({ rooms: readable })
+    for (const room of page) if ((await refusal(c, room)) === null) readable.push(room)
+    return c.json({ rooms: readable, next })
   })
 
   app.get('/rooms/:room', async (c) => {
     const room = c.req.param('room')
-    if (!validRoom(room)) return c.json({ error: 'invalid room name' }, 400)
+    const problem = roomNameProblem(room)
+    if (problem !== null) return c.json({ error: problem }, 400)
     const refused = await refusal(c, room)
     if (refused) return refused
     const loaded = deps.loadedRoom(room)
-    const exists = loaded?.exists ?? (await deps.listRooms()).includes(room)
+    const exists = loaded?.exists ?? (await deps.hasRoom(room))
     return c.json({ room, exists, loaded: loaded !== undefined, clients: loaded?.size ?? 0 })
   })
 
   app.get('/rooms/:room/state', async (c) => {
     const room = c.req.param('room')
-    if (!validRoom(room)) return c.json({ error: 'invalid room name' }, 400)
+    const problem = roomNameProblem(room)
+    if (problem !== null) return c.json({ error: problem }, 400)
     const refused = await refusal(c, room)
     if (refused) return refused
     const opened = deps.openRoom(room)

@@ -19,10 +19,15 @@ export function parseRoomName(target: string, pathPrefix: string): RoomNameResul
   } catch {
     return { ok: false, reason: 'the room name is not valid percent-encoded UTF-8' }
   }
-  if (room.length === 0) return { ok: false, reason: 'the room name is empty' }
-  if (Buffer.byteLength(room) > MAX_ROOM_NAME_BYTES) {
-    return { ok: false, reason: `the room name is longer than ${MAX_ROOM_NAME_BYTES} bytes` }
-  }
-  if (CONTROL.test(room)) return { ok: false, reason: 'the room name contains control characters' }
-  return { ok: true, room, query }
+  const invalid = roomNameProblem(room)
+  return invalid === null ? { ok: true, room, query } : { ok: false, reason: invalid }
+}
+
+/** Why a decoded room name is not allowed, or null when it is (1..256 bytes of UTF-8, no control characters). */
+export function roomNameProblem(room: string): string | null {
+  if (room.length === 0) return 'the room name is empty'
+  if (Buffer.byteLength(room) > MAX_ROOM_NAME_BYTES)
+    return `the room name is longer than ${MAX_ROOM_NAME_BYTES} bytes`
+  if (CONTROL.test(room)) return 'the room name contains control characters'
+  return null
 }

@@ -84,7 +84,8 @@ export class PlaitServer {
       demoDir: this.config.demo ? demoDir : null,
       documents: {
         verifier,
-        listRooms: () => this.store.listRooms(),
+        listRooms: (options) => this.store.listRooms(options),
+        hasRoom: (room) => this.store.hasRoom(room),
         openRoom: (name) => this.registry.acquire(name),
         loadedRoom: (name) => this.registry.get(name),
       },
@@ -132,8 +133,8 @@ export class PlaitServer {
   private async warmUp(): Promise<void> {
     const started = performance.now()
     try {
-      // Opening the store's tables is the first read's cost; a scan of the room index pays it now.
-      await this.store.listRooms()
+      // Opening the store's tables is the first read's cost; a short scan of the room index pays it now.
+      await this.store.listRooms({ limit: 1000 })
       const { address, family, port } = this.address()
       const host =
         address === '0.0.0.0'
