@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -21,7 +20,7 @@ import {
   upgradeStatus,
   waitFor,
 } from './helpers/clients.js'
-import { removeDir, repoRoot, startServer, type TestServer, tempDir } from './helpers/server.js'
+import { removeDir, runPlait, startServer, type TestServer, tempDir } from './helpers/server.js'
 
 const SECRET = 'test-secret-that-is-long-enough-for-hs256'
 const minted: string[] = []
@@ -412,11 +411,7 @@ describe('auth modes', () => {
   })
 
   test('open mode is refused on a non-loopback host unless --allow-anonymous', () => {
-    const result = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', join(repoRoot, 'server', 'main.ts'), '--host', '0.0.0.0', '--data', tempDir()],
-      { cwd: repoRoot, encoding: 'utf8', timeout: 20_000 },
-    )
+    const result = runPlait(['--host', '0.0.0.0', '--data', tempDir()])
     assert.equal(result.status, 2)
     assert.match(result.stderr, /refusing to serve 0\.0\.0\.0 without auth/)
     assert.doesNotThrow(() => createServer({ host: '0.0.0.0', allowAnonymous: true, dataDir: tempDir() }))
@@ -465,21 +460,10 @@ describe('auth modes', () => {
   })
 
   test('plait token mints a token the server accepts', async () => {
-    const result = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(repoRoot, 'server', 'main.ts'),
-        'token',
-        '--sub',
-        'carol',
-        '--doc',
-        'cli/*',
-        '--write',
-      ],
-      { cwd: repoRoot, encoding: 'utf8', timeout: 20_000, env: { ...process.env, AUTH_SECRET: SECRET } },
-    )
+    const result = runPlait(['token', '--sub', 'carol', '--doc', 'cli/*', '--write'], {
+      ...process.env,
+      AUTH_SECRET: SECRET,
+    })
     assert.equal(result.status, 0, result.stderr)
     const tok = result.stdout.trim()
     const s = await startServer({ authSecret: SECRET })

@@ -75,6 +75,14 @@ function connect(url: string, room: string, token?: TokenSource): Client {
   return client
 }
 
+function destroyClients(): void {
+  for (const client of clients.splice(0)) {
+    client.provider.destroy()
+    // the awareness timer lives until its document is destroyed
+    client.doc.destroy()
+  }
+}
+
 describe('the client auth helper with a plait server that requires tokens', () => {
   let plait: PlaitProcess
 
@@ -84,11 +92,7 @@ describe('the client auth helper with a plait server that requires tokens', () =
   })
 
   after(async () => {
-    for (const client of clients.splice(0)) {
-      client.provider.destroy()
-      // the awareness timer lives until its document is destroyed
-      client.doc.destroy()
-    }
+    destroyClients()
     await plait?.dispose()
   })
 
@@ -166,11 +170,7 @@ describe('the client auth helper with an open-mode plait server', () => {
   })
 
   after(async () => {
-    for (const client of clients.splice(0)) {
-      client.provider.destroy()
-      // the awareness timer lives until its document is destroyed
-      client.doc.destroy()
-    }
+    destroyClients()
     await plait?.dispose()
   })
 

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import * as Y from 'yjs'
 import { ConfigError, loadConfig } from '../server/config.js'
 import { parseRoomName } from '../server/room-name.js'
 import { connectProvider, RawClient, synced, upgradeStatus, waitFor } from './helpers/clients.js'
-import { removeDir, repoRoot, startServer, type TestServer } from './helpers/server.js'
+import { removeDir, runPlait, startServer, type TestServer } from './helpers/server.js'
 
 describe('HTTP on the same port', () => {
   let s: TestServer
@@ -168,15 +166,7 @@ describe('configuration', () => {
   })
 
   test('--help lists every option with its default', () => {
-    const result = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', join(repoRoot, 'server', 'main.ts'), '--help'],
-      {
-        cwd: repoRoot,
-        encoding: 'utf8',
-        timeout: 20_000,
-      },
-    )
+    const result = runPlait(['--help'])
     assert.equal(result.status, 0)
     for (const flag of [
       '--port',

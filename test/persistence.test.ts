@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import * as Y from 'yjs'
 import { LevelStore } from '../persistence/level-store.js'
@@ -8,7 +6,7 @@ import type { WriteBatch } from '../persistence/store.js'
 import { encodeAwarenessStates } from '../server/awareness-state.js'
 import { encodeAwareness, encodeUpdate } from '../server/protocol.js'
 import { connectProvider, RawClient, synced, type TestProvider, waitFor } from './helpers/clients.js'
-import { removeDir, repoRoot, spawnServer, startServer, tempDir } from './helpers/server.js'
+import { removeDir, runPlait, spawnServer, startServer, tempDir } from './helpers/server.js'
 
 /** Reads a room straight from the data directory (the server must be stopped). */
 async function readStored(dataDir: string, room: string) {
@@ -402,11 +400,7 @@ describe('persistence', () => {
   test('a second server on the same data directory fails at start with one clear sentence', async () => {
     const s = await startServer()
     try {
-      const result = spawnSync(
-        process.execPath,
-        ['--import', 'tsx', join(repoRoot, 'server', 'main.ts'), '--port', '0', '--data', s.dataDir],
-        { cwd: repoRoot, encoding: 'utf8', timeout: 20_000 },
-      )
+      const result = runPlait(['--port', '0', '--data', s.dataDir])
       assert.equal(result.status, 1)
       assert.match(result.stderr, /in use by another plait process/)
       assert.equal(result.stderr.trim().split('\n').length, 1, `one line, got:\n${result.stderr}`)

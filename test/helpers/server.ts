@@ -1,6 +1,6 @@
 // Real servers for tests: in-process (createServer on a free port, LevelDB in a temp dir) or as a child
 // process (for kill -9 and signals). Every process started here is stopped by its pid.
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -147,4 +147,15 @@ export async function spawnServer(dataDir: string, port?: number, args: string[]
       }
     },
   }
+}
+
+/** Runs the plait command (`server/main.ts`) to completion with these arguments: for --help, start-up
+ * refusals and `plait token`. */
+export function runPlait(args: string[], env: NodeJS.ProcessEnv = process.env): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'server', 'main.ts'), ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 20_000,
+    env,
+  })
 }
