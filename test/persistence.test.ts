@@ -6,7 +6,8 @@ import type { WriteBatch } from '../persistence/store.js'
 import { encodeAwarenessStates } from '../server/awareness-state.js'
 import { encodeAwareness, encodeUpdate } from '../server/protocol.js'
 import { connectProvider, RawClient, synced, type TestProvider, waitFor } from './helpers/clients.js'
-import { removeDir, runPlait, spawnServer, startServer, tempDir } from './helpers/server.js'
+import { freePort, PlaitProcess } from './helpers/plait-process.js'
+import { removeDir, runPlait, startServer, tempDir } from './helpers/server.js'
 
 /** Reads a room straight from the data directory (the server must be stopped). */
 async function readStored(dataDir: string, room: string) {
@@ -78,8 +79,9 @@ describe('persistence', () => {
 
   test('documents survive a graceful restart (SIGTERM closes sockets with 1012 and exits 0)', async () => {
     const dir = tempDir()
-    const first = await spawnServer(dir)
-    const client = connectProvider(first.url, 'restart')
+    const first = new PlaitProcess(await freePort(), [], dir)
+    await first.start()
+    const client = connectProvider(first.wsUrl, 'restart')
     try {
       await synced(client)
       const closeCodes: number[] = []
@@ -89,47 +91,46 @@ describe('persistence', () => {
       client.text.insert(0, 'kept across restarts')
       await new Promise((r) => setTimeout(r, 100))
       const stopped = Date.now()
-      first.kill('SIGTERM')
-      const exit = await first.exited
-      assert.equal(exit.code, 0, `exit code 0 after SIGTERM; output:\n${first.output()}`)
+      const exit = await first.stop()
+      assert.equal(exit?.code, 0, `exit code 0 after SIGTERM; output:\n${first.output}`)
       assert.ok(Date.now() - stopped < 5000, 'stopped within a few seconds')
       await waitFor(() => closeCodes.length > 0, 'the provider to see the close')
       assert.equal(closeCodes[0], 1012)
       client.provider.disconnect()
       const { text } = await readStored(dir, 'restart')
       assert.equal(text, 'kept across restarts')
-      const second = await spawnServer(dir)
-      const reader = connectProvider(second.url, 'restart')
+      const second = new PlaitProcess(first.port, [], dir)
+      await second.start()
+      const reader = connectProvider(second.wsUrl, 'restart')
       await synced(reader)
       assert.equal(reader.text.toString(), 'kept across restarts')
       reader.destroy()
-      second.kill('SIGTERM')
-      await second.exited
+      await second.stop()
     } finally {
       client.destroy()
-      first.kill()
+      await first.crash()
       removeDir(dir)
     }
   })
 
   test('with --sync-writes every batch is fsynced and the document survives a kill -9', async () => {
     const dir = tempDir()
-    const server = await spawnServer(dir, undefined, ['--sync-writes'])
-    const writer = connectProvider(server.url, 'fsync')
-    const observer = connectProvider(server.url, 'fsync')
+    const server = new PlaitProcess(await freePort(), ['--sync-writes'], dir)
+    await server.start()
+    const writer = connectProvider(server.wsUrl, 'fsync')
+    const observer = connectProvider(server.wsUrl, 'fsync')
     try {
       await synced(writer, observer)
       writer.text.insert(0, 'synced to disk')
       await waitFor(() => observer.text.toString() === 'synced to disk', 'the observer to see it')
-      server.kill('SIGKILL')
-      await server.exited
+      await server.crash()
       writer.destroy()
       observer.destroy()
       assert.equal((await readStored(dir, 'fsync')).text, 'synced to disk')
     } finally {
       writer.destroy()
       observer.destroy()
-      server.kill()
+      await server.crash()
       removeDir(dir)
     }
   })
@@ -137,9 +138,10 @@ describe('persistence', () => {
   test('kill -9 at any moment loses no update that another client had received', async () => {
     for (let attempt = 0; attempt < 4; attempt++) {
       const dir = tempDir()
-      const server = await spawnServer(dir)
-      const writers = [connectProvider(server.url, 'crash'), connectProvider(server.url, 'crash')]
-      const observer = connectProvider(server.url, 'crash')
+      const server = new PlaitProcess(await freePort(), [], dir)
+      await server.start()
+      const writers = [connectProvider(server.wsUrl, 'crash'), connectProvider(server.wsUrl, 'crash')]
+      const observer = connectProvider(server.wsUrl, 'crash')
       const timers: NodeJS.Timeout[] = []
       try {
         await synced(...writers, observer)
@@ -149,8 +151,7 @@ describe('persistence', () => {
         })
         // Kill somewhere in the stream, at a different point each attempt.
         await new Promise((r) => setTimeout(r, 250 + attempt * 170))
-        server.kill('SIGKILL')
-        await server.exited
+        await server.crash()
         for (const t of timers) clearInterval(t)
         const seen = observer.text.toString().match(/\[\d\.\d+\]/g) ?? []
         for (const c of [...writers, observer]) c.destroy()
@@ -165,7 +166,7 @@ describe('persistence', () => {
         )
       } finally {
         for (const t of timers) clearInterval(t)
-        server.kill()
+        await server.crash()
         removeDir(dir)
       }
     }

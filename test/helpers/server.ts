@@ -1,6 +1,6 @@
-// Real servers for tests: in-process (createServer on a free port, LevelDB in a temp dir) or as a child
-// process (for kill -9 and signals). Every process started here is stopped by its pid.
-import { type ChildProcess, type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process'
+// Real servers for tests: in-process (createServer on a free port, LevelDB in a temp dir), or the command
+// run to completion (runPlait). A long-running child process is PlaitProcess (plait-process.ts).
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -74,79 +74,6 @@ export function freePort(): Promise<number> {
       probe.close(() => resolve(port))
     })
   })
-}
-
-export interface ChildServer {
-  child: ChildProcess
-  port: number
-  url: string
-  http: string
-  output: () => string
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-  kill(signal?: NodeJS.Signals): void
-}
-
-/** Starts plait as its own process (the way `npm start` runs it) and waits until /readyz answers. */
-export async function spawnServer(dataDir: string, port?: number, args: string[] = []): Promise<ChildServer> {
-  const chosen = port ?? (await freePort())
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(repoRoot, 'server', 'main.ts'),
-      '--port',
-      String(chosen),
-      '--data',
-      dataDir,
-      '--log-level',
-      'warn',
-      ...args,
-    ],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
-  let output = ''
-  child.stdout?.on('data', (d: Buffer) => {
-    output += d.toString()
-  })
-  child.stderr?.on('data', (d: Buffer) => {
-    output += d.toString()
-  })
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  )
-  const http = `http://127.0.0.1:${chosen}`
-  const deadline = Date.now() + 20_000
-  let ready = false
-  while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
-    try {
-      const response = await fetch(`${http}/readyz`)
-      if (response.ok) {
-        ready = true
-        break
-      }
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  if (!ready) {
-    child.kill('SIGKILL')
-    throw new Error(`plait did not become ready on port ${chosen}:\n${output}`)
-  }
-  return {
-    child,
-    port: chosen,
-    url: `ws://127.0.0.1:${chosen}`,
-    http,
-    output: () => output,
-    exited,
-    kill: (signal = 'SIGKILL') => {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        process.kill(child.pid, signal)
-      }
-    },
-  }
 }
 
 /** Runs the plait command (`server/main.ts`) to completion with these arguments: for --help, start-up
