@@ -21,6 +21,7 @@ export interface ConnectionContext {
     preAuthMaxBytes: number
     maxMessagesPerSecond: number
     maxClientsPerRoom: number
+    authTimeoutMs: number
   }
   /** Verifies a token for this connection's room; null when auth is off. */
   readonly verify: ((token: string, connection: Connection) => Promise<AuthVerdict>) | null
@@ -56,11 +57,10 @@ export class Connection implements RoomMember {
     readonly roomName: string,
     readonly ip: string,
     private readonly ctx: ConnectionContext,
-    authTimeoutMs: number,
     /** Admitted without a token, not counted or logged: the server's own warm-up socket. */
     readonly trusted = false,
   ) {
-    this.authDeadline = this.openedAt + authTimeoutMs
+    this.authDeadline = this.openedAt + ctx.limits.authTimeoutMs
     const admitted = ctx.verify === null || trusted
     this.state = admitted ? 'joining' : 'authenticating'
     if (admitted) this.joinRoom()

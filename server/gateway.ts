@@ -209,7 +209,7 @@ export class Gateway {
   ): void {
     if (!trusted) this.metrics.socketsOpened++
     const tagged = ws as TaggedSocket
-    const connection = new Connection(ws, room, ip, this.context, this.config.authTimeoutMs, trusted)
+    const connection = new Connection(ws, room, ip, this.context, trusted)
     tagged[connectionOf] = connection
     if (this.verifier !== null) this.requests.set(connection, request)
     this.connections.add(connection)
