@@ -336,7 +336,8 @@ export class Room {
     this.outbox = []
     this.applyQueue = []
     this.relayClock = []
-    for (const member of members) member.close(1011, 'storage write failed; reconnect to resend your edits')
+    for (const member of members)
+      member.close(Closes.internalError, 'storage write failed; reconnect to resend your edits')
     this.doc.destroy()
     this.events.onFailed(this)
     this.notifySettled()
