@@ -1,5 +1,6 @@
 // One WebSocket for one document: its state (authenticating → joining → open → closed), the bounded
 // queue of frames that arrive before it may act, rate and backpressure limits, and clean closing.
+import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { AuthVerdict } from './auth-gate.js'
 import { Closes } from './close-codes.js'
@@ -11,6 +12,7 @@ import {
   ProtocolError,
 } from './protocol.js'
 import type { Room, RoomMember } from './room.js'
+import { framePayloadLength } from './ws-frame.js'
 
 /** What a connection needs from the gateway that accepted it; shared by all connections. */
 export interface ConnectionContext {
@@ -54,6 +56,8 @@ export class Connection implements RoomMember {
 
   constructor(
     readonly ws: WebSocket,
+    /** The socket under `ws`: broadcasts write their prebuilt frames to it directly. */
+    private readonly socket: Duplex,
     readonly roomName: string,
     readonly ip: string,
     private readonly ctx: ConnectionContext,
@@ -218,14 +222,29 @@ export class Connection implements RoomMember {
 
   /** Sends to an admitted socket; a socket too far behind is closed instead (1013). */
   send(frame: Uint8Array): void {
-    if (this.state !== 'open') return
+    if (this.mayReceive()) this.sendRaw(frame)
+  }
+
+  /**
+   * Sends a frame already encoded for the wire (encodeBinaryFrame), the same bytes for every member of a
+   * broadcast. ws never queues frames here (no compression), so writing to its socket keeps the order.
+   */
+  sendEncoded(wireFrame: Buffer): void {
+    if (!this.mayReceive() || this.ws.readyState !== this.ws.OPEN) return
+    this.socket.write(wireFrame)
+    this.ctx.metrics.framesOut++
+    this.ctx.metrics.bytesOut += framePayloadLength(wireFrame)
+  }
+
+  private mayReceive(): boolean {
+    if (this.state !== 'open') return false
     if (this.ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
       this.close(Closes.tryAgainLater, 'client is not reading fast enough')
       // Its buffer is what we want to free: do not wait for a close handshake it will not read.
       setTimeout(() => this.ws.terminate(), 1000).unref()
-      return
+      return false
     }
-    this.sendRaw(frame)
+    return true
   }
 
   private sendRaw(frame: Uint8Array): void {

@@ -138,7 +138,7 @@ export class Gateway {
     // Without auth the socket will join this room anyway: start loading it during the handshake.
     if (this.verifier === null) this.registry.acquire(room)
     this.wss.handleUpgrade(request, socket, head, (ws) =>
-      this.accept(ws, request, room, ip, queryToken, trusted),
+      this.accept(ws, socket, request, room, ip, queryToken, trusted),
     )
   }
 
@@ -201,6 +201,7 @@ export class Gateway {
 
   private accept(
     ws: WebSocket,
+    socket: Duplex,
     request: IncomingMessage,
     room: string,
     ip: string,
@@ -209,7 +210,7 @@ export class Gateway {
   ): void {
     if (!trusted) this.metrics.socketsOpened++
     const tagged = ws as TaggedSocket
-    const connection = new Connection(ws, room, ip, this.context, trusted)
+    const connection = new Connection(ws, socket, room, ip, this.context, trusted)
     tagged[connectionOf] = connection
     if (this.verifier !== null) this.requests.set(connection, request)
     this.connections.add(connection)

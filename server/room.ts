@@ -14,6 +14,7 @@ import {
   encodeUpdate,
   ProtocolError,
 } from './protocol.js'
+import { encodeBinaryFrame } from './ws-frame.js'
 
 /** A socket as a room sees it. */
 export interface RoomMember {
@@ -22,6 +23,8 @@ export interface RoomMember {
   /** Sequence number of the last update this member made (0: none); set by the room. */
   lastUpdateSeq: number
   send(frame: Uint8Array): void
+  /** Sends a frame from encodeBinaryFrame: one encoding shared by every member of a broadcast. */
+  sendEncoded(wireFrame: Buffer): void
   close(code: number, reason: string): void
 }
 
@@ -319,8 +322,8 @@ export class Room {
       clock.splice(0, done)
     }
     // One message per frame (stock clients read only the first), encoded once for every member.
-    const frame = encodeUpdate(updates.length === 1 ? updates[0] : Y.mergeUpdates(updates))
-    for (const member of this.members) if (member !== origin) member.send(frame)
+    const frame = encodeBinaryFrame(encodeUpdate(updates.length === 1 ? updates[0] : Y.mergeUpdates(updates)))
+    for (const member of this.members) if (member !== origin) member.sendEncoded(frame)
   }
 
   onPersistFailed(error: Error): void {
@@ -383,11 +386,12 @@ export class Room {
       const changes = this.awareness.takePending()
       if (changes === null) return
       const frame = encodeAwareness(changes)
+      const wireFrame = encodeBinaryFrame(frame)
       // A member's own echo waits until its edits are durable, so the echo doubles as a save receipt.
       for (const member of this.members) {
         if (member.lastUpdateSeq > this.durableSeq)
           this.deferred.push({ seq: member.lastUpdateSeq, member, frame })
-        else member.send(frame)
+        else member.sendEncoded(wireFrame)
       }
     })
   }

@@ -183,6 +183,38 @@ describe('sync with stock y-websocket providers', () => {
     raw.close()
   })
 
+  test('broadcasts of every frame-length class (7-bit, 16-bit, 64-bit) arrive intact', async () => {
+    // Broadcast frames are built by the server itself, not by ws: each WebSocket length encoding must parse,
+    // byte for byte (a wrong length would surface only as a garbled next frame and a reconnect).
+    const reader = connect('lengths')
+    await synced(reader)
+    const writer = new RawClient(`${s.url}/lengths`)
+    const listener = new RawClient(`${s.url}/lengths`)
+    await Promise.all([writer.opened, listener.opened])
+    const writerDoc = new Y.Doc()
+    const listenerDoc = new Y.Doc()
+    for (const size of [10, 200, 70_000, 300_000]) {
+      const before = Y.encodeStateVector(writerDoc)
+      writerDoc.getText('t').insert(writerDoc.getText('t').length, String(size % 10).repeat(size))
+      writer.send(encodeUpdate(Y.encodeStateAsUpdate(writerDoc, before)))
+      const expected = writerDoc.getText('t').length
+      await waitFor(() => listener.framesOf(0, 2).length > 0, `the ${size}-character update`)
+      for (const frame of listener.framesOf(0, 2)) {
+        assert.deepEqual(encodeUpdate(frame.payload as Uint8Array), frame.bytes, 'nothing trails the message')
+        Y.applyUpdate(listenerDoc, frame.payload as Uint8Array)
+      }
+      listener.frames.length = 0
+      assert.equal(listenerDoc.getText('t').length, expected)
+    }
+    await waitFor(
+      () => reader.text.toString() === writerDoc.getText('t').toString(),
+      'the provider to receive every size',
+    )
+    assert.equal(listener.closeCode, null, 'the listener was never disconnected')
+    writer.close()
+    listener.close()
+  })
+
   test('in a big busy room (paced broadcasts) every client still receives every update', async () => {
     const listeners: { raw: RawClient; doc: Y.Doc }[] = []
     for (let i = 0; i < 150; i++) {
