@@ -1,5 +1,6 @@
-// Group commit: every update applied during one turn of the event loop, across all rooms, goes to the
-// store in one atomic batch; only when that batch is on disk do the rooms broadcast those updates.
+// Group commit: every update received during one turn of the event loop, across all rooms, is applied
+// and goes to the store in one atomic batch; only when that batch is on disk do the rooms broadcast those
+// updates. Applying and writing happen in the same step, so an update waits for one turn, not two.
 // One batch is in flight at a time; updates that arrive meanwhile form the next batch, so batches
 // grow with load instead of queueing one write per update.
 import type { Compaction, DocumentStore, LogEntry } from '../persistence/store.js'
@@ -8,6 +9,8 @@ import type { Metrics } from './metrics.js'
 /** The side of a room the committer talks to. */
 export interface CommitParticipant<Origin> {
   readonly name: string
+  /** Applies what the room received since its last call (appending the result); see requestApply. */
+  applyQueued(): void
   /** The updates seq firstSeq..lastSeq are durable; `origin` is the one sender of them all, or null. */
   onPersisted(lastSeq: number, updates: Uint8Array[], origin: Origin | null): void
   onPersistFailed(error: Error): void
@@ -25,6 +28,7 @@ interface PendingRoom<Origin> {
 export class GroupCommit<Origin> {
   private pending = new Map<CommitParticipant<Origin>, PendingRoom<Origin>>()
   private pendingCompactions = new Map<CommitParticipant<Origin>, Compaction>()
+  private toApply = new Set<CommitParticipant<Origin>>()
   private scheduled = false
   private inFlight = false
   private idleWaiters: (() => void)[] = []
@@ -36,6 +40,12 @@ export class GroupCommit<Origin> {
 
   get busy(): boolean {
     return this.inFlight || this.scheduled || this.pending.size > 0 || this.pendingCompactions.size > 0
+  }
+
+  /** The room has received updates: it applies them in this turn's step, just before the write. */
+  requestApply(room: CommitParticipant<Origin>): void {
+    this.toApply.add(room)
+    this.schedule()
   }
 
   /** `origin` is the one sender of the update, or null when several clients' changes are in it. */
@@ -54,13 +64,14 @@ export class GroupCommit<Origin> {
       entry.lastSeq = seq
       if (entry.origin !== origin) entry.mixedOrigins = true
     }
-    this.schedule()
+    // While a batch is in flight, its completion writes this one (afterBatch).
+    if (!this.inFlight) this.schedule()
   }
 
   /** Writes the snapshot in the next batch, after every update already appended. */
   compact(room: CommitParticipant<Origin>, compaction: Compaction): void {
     this.pendingCompactions.set(room, compaction)
-    this.schedule()
+    if (!this.inFlight) this.schedule()
   }
 
   /** Resolves once everything appended so far is written (or has failed). */
@@ -70,9 +81,19 @@ export class GroupCommit<Origin> {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.inFlight) return
+    if (this.scheduled) return
     this.scheduled = true
-    setImmediate(() => this.flush())
+    setImmediate(() => this.step())
+  }
+
+  /** One turn's step: every room applies what it received (still `scheduled`, so appends join), then write. */
+  private step(): void {
+    if (this.toApply.size > 0) {
+      const rooms = this.toApply
+      this.toApply = new Set()
+      for (const room of rooms) room.applyQueued()
+    }
+    this.flush()
   }
 
   private flush(): void {

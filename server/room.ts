@@ -209,7 +209,7 @@ export class Room {
     this.applyQueue.push({ member, update })
     if (this.applyQueue.length === 1) {
       this.queueStartedAt = performance.now()
-      setImmediate(() => this.applyQueued())
+      this.commit.requestApply(this)
     }
   }
 
@@ -218,7 +218,7 @@ export class Room {
    * at the start and end of each transaction, so one per turn instead of one per update matters in a
    * room with many writers, and the turn's changes leave as one log entry and one broadcast.
    */
-  private applyQueued(): void {
+  applyQueued(): void {
     const queue = this.applyQueue
     if (queue.length === 0) return
     this.applyQueue = []
