@@ -4,7 +4,7 @@ import type { DocumentStore } from '../persistence/store.js'
 import type { GroupCommit } from './group-commit.js'
 import type { Logger } from './logger.js'
 import type { Metrics } from './metrics.js'
-import { Room, type RoomLimits, type RoomMember } from './room.js'
+import { Room, type RoomEvents, type RoomLimits, type RoomMember } from './room.js'
 
 export interface RegistryOptions extends RoomLimits {
   maxRooms: number
@@ -15,6 +15,11 @@ export class RoomRegistry {
   private readonly rooms = new Map<string, Room>()
   private readonly sweeper: NodeJS.Timeout
   private readonly unloading = new Set<Promise<void>>()
+  // One events object for every room (closures per room would cost ~200 bytes each).
+  private readonly roomEvents: RoomEvents = {
+    onFailed: (failed) => this.forget(failed),
+    onRelayed: (ms) => this.metrics.relayLatency.observe(ms),
+  }
 
   constructor(
     private readonly store: DocumentStore,
@@ -49,17 +54,7 @@ export class RoomRegistry {
       this.sweep(true)
       if (this.rooms.size >= this.options.maxRooms) return null
     }
-    const room = new Room(
-      name,
-      this.store,
-      this.commit,
-      this.options,
-      {
-        onFailed: (failed) => this.forget(failed),
-        onRelayed: (ms) => this.metrics.relayLatency.observe(ms),
-      },
-      this.log,
-    )
+    const room = new Room(name, this.store, this.commit, this.options, this.roomEvents, this.log)
     this.rooms.set(name, room)
     return room
   }

@@ -43,6 +43,10 @@ export interface RoomEvents {
   onFailed(room: Room): void
 }
 
+// Shared by every room: Y.Doc and a promise handler would otherwise make a closure per room.
+const keepEverything = () => true
+const ignore = () => {}
+
 type RoomState = 'loading' | 'ready' | 'failed' | 'unloading' | 'unloaded'
 
 interface DeferredFrame {
@@ -52,7 +56,7 @@ interface DeferredFrame {
 }
 
 export class Room {
-  readonly doc = new Y.Doc()
+  readonly doc = new Y.Doc({ gcFilter: keepEverything })
   readonly awareness = new AwarenessState<RoomMember>()
   readonly members = new Set<RoomMember>()
   state: RoomState = 'loading'
@@ -94,7 +98,7 @@ export class Room {
   ) {
     this.ready = this.load()
     // A failed load is reported to each waiting client; keep Node from calling it unhandled.
-    this.ready.catch(() => {})
+    this.ready.catch(ignore)
   }
 
   get size(): number {
