@@ -22,6 +22,8 @@ const usage = `usage: npm run bench -- [${scenarios.map((s) => s.name).join('|')
   --targets <list>   comma-separated subset of ${allTargets.map((t) => t.name).join(',')} (default: all)
   --quick            small counts and short durations, for developing the bench
   --cpu-prof <dir>   run plait with node --cpu-prof, profiles written to <dir> when it stops
+  --node-flags=<f>   extra node flags for the plait server, e.g. --node-flags="--trace-gc" (output: server log)
+  --keep             keep the scratch directory (data and each server's log) after a clean run
   --no-build         do not run \`npm run build\` before benchmarking plait (use dist/ as it is)
   --out <dir>        where results go (default bench/results)
   --no-write         print only, write no result files`
@@ -33,6 +35,8 @@ function parse() {
       targets: { type: 'string' },
       quick: { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
+      'node-flags': { type: 'string' },
+      keep: { type: 'boolean', default: false },
       out: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       'no-build': { type: 'boolean', default: false },
@@ -63,6 +67,8 @@ function parse() {
     targets,
     quick: values.quick ?? false,
     cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : null,
+    nodeFlags: values['node-flags']?.split(' ').filter(Boolean) ?? [],
+    keep: values.keep ?? false,
     outDir: resolve(values.out ?? join(repoRoot, 'bench', 'results')),
     write: !values['no-write'],
     build: !values['no-build'],
@@ -80,6 +86,12 @@ function pinSelf(): boolean {
 }
 
 let plaitBuildFailure: string | null = null
+
+/** Node flags for the plait server: a CPU profile and whatever --node-flags asked for. */
+function plaitNodeFlags(opts: ReturnType<typeof parse>): string[] {
+  const profile = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []
+  return [...profile, ...opts.nodeFlags]
+}
 
 async function runOne(
   scenario: Scenario,
@@ -100,7 +112,7 @@ async function runOne(
   const ctx = new RunContext(
     target,
     opts.quick,
-    target.name === 'plait' ? opts.cpuProfDir : null,
+    target.name === 'plait' ? plaitNodeFlags(opts) : [],
     workDir,
     pinned,
   )
@@ -169,7 +181,8 @@ async function main(): Promise<void> {
     }
   } finally {
     // Data directories of finished runs are not needed; logs of failed ones are.
-    if (!failed) rmSync(workRoot, { recursive: true, force: true })
+    if (!failed && !opts.keep) rmSync(workRoot, { recursive: true, force: true })
+    else if (opts.keep) console.error(`bench: scratch kept in ${workRoot}`)
   }
   const targetsLine = opts.targets.map((t) => `${t.name} = ${t.label}`).join('; ')
   const markdown = fullReport(machine, reports, targetsLine)

@@ -55,7 +55,8 @@ export class RunContext {
   constructor(
     readonly target: Target,
     readonly quick: boolean,
-    readonly cpuProfDir: string | null,
+    /** Extra node flags for the server (plait only). */
+    readonly nodeFlags: readonly string[],
     readonly workDir: string,
     readonly pinned: boolean,
   ) {
@@ -77,7 +78,7 @@ export class RunContext {
     const server = await ServerProcess.start(this.target, {
       port: await this.port,
       dataDir,
-      cpuProfDir: this.cpuProfDir,
+      nodeFlags: this.nodeFlags,
       logFile: join(this.workDir, 'server.log'),
       cpus: this.pinned ? '0' : null,
     })

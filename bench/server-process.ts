@@ -54,7 +54,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 export interface StartOptions {
   port: number
   dataDir: string
-  cpuProfDir: string | null
+  nodeFlags: readonly string[]
   /** File that receives the server's stdout and stderr. */
   logFile: string
   /** CPU list for `taskset -c`, or null to run unpinned. */

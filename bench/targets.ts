@@ -10,8 +10,8 @@ export type TargetName = 'y-websocket' | 'hocuspocus' | 'plait'
 export interface LaunchOptions {
   port: number
   dataDir: string
-  /** Directory for a V8 CPU profile of the server (plait only), or null. */
-  cpuProfDir: string | null
+  /** Extra node flags (plait only: a CPU profile, --node-flags). */
+  nodeFlags: readonly string[]
 }
 
 export interface Launch {
@@ -42,9 +42,9 @@ const plait: Target = {
     existsSync(plaitMain)
       ? null
       : `${plaitMain} is missing (run \`npm run build\` once server/main.ts exists)`,
-  launch: ({ port, dataDir, cpuProfDir }) => ({
+  launch: ({ port, dataDir, nodeFlags }) => ({
     nodeArgs: [
-      ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []),
+      ...nodeFlags,
       plaitMain,
       '--port',
       String(port),
