@@ -43,6 +43,14 @@ export interface RoomEvents {
   onFailed(room: Room): void
 }
 
+/** Whether a transaction changed anything (the test Yjs makes before emitting 'update'). */
+function changedDocument(transaction: Y.Transaction): boolean {
+  if (transaction.deleteSet.clients.size > 0) return true
+  for (const [client, clock] of transaction.afterState)
+    if (transaction.beforeState.get(client) !== clock) return true
+  return false
+}
+
 // Shared by every room: Y.Doc and a promise handler would otherwise make a closure per room.
 const keepEverything = () => true
 const ignore = () => {}
@@ -76,8 +84,11 @@ export class Room {
   private deferred: DeferredFrame[] = []
   private awarenessScheduled = false
   // Updates received this turn, applied together (see applyQueued), and who sent the ones being applied.
-  private applyQueue: { member: RoomMember; update: Uint8Array }[] = []
+  private applyQueue: { member: RoomMember; update: Uint8Array; incremental: boolean }[] = []
   private applying: Set<RoomMember> | null = null
+  // The turn's updates as received, when they can stand for what the transaction changed (see onTransactionDone).
+  private receivedAsIs: Uint8Array[] | null = null
+  private readonly onExactUpdate = (update: Uint8Array) => this.onDocUpdate(update)
   private queueStartedAt = 0
   // When each applied, not yet broadcast, log entry's first update arrived (seq, ms), oldest first.
   private relayClock: number[] = []
@@ -144,7 +155,7 @@ export class Room {
       this.events.onFailed(this)
       throw error
     }
-    this.doc.on('update', (update: Uint8Array) => this.onDocUpdate(update))
+    this.doc.on('afterTransactionCleanup', (transaction) => this.onTransactionDone(transaction))
     this.state = 'ready'
     this.log.debug(
       { room: this.name, updates: this.logEntries, ms: Math.round(performance.now() - started) },
@@ -188,7 +199,7 @@ export class Room {
       case 'sync-step2':
       case 'sync-update':
         // Read-only sockets send step 2 on every connect; ignore it rather than close them.
-        if (member.canWrite) this.applyClientUpdate(member, message.update)
+        if (member.canWrite) this.applyClientUpdate(member, message.update, message.kind === 'sync-update')
         return
       case 'awareness': {
         const changes = decodeAwarenessUpdate(message.update)
@@ -208,9 +219,9 @@ export class Room {
     }
   }
 
-  private applyClientUpdate(member: RoomMember, update: Uint8Array): void {
+  private applyClientUpdate(member: RoomMember, update: Uint8Array, incremental: boolean): void {
     if (this.state !== 'ready') return
-    this.applyQueue.push({ member, update })
+    this.applyQueue.push({ member, update, incremental })
     if (this.applyQueue.length === 1) {
       this.queueStartedAt = performance.now()
       this.commit.requestApply(this)
@@ -228,6 +239,8 @@ export class Room {
     this.applyQueue = []
     if (this.state !== 'ready' && this.state !== 'unloading') return
     const failed: { member: RoomMember; error: Error }[] = []
+    const store = this.doc.store
+    const nothingHeldBack = store.pendingStructs === null && store.pendingDs === null
     this.applying = new Set()
     try {
       this.doc.transact(() => {
@@ -240,9 +253,12 @@ export class Room {
             failed.push({ member, error: error as Error })
           }
         }
+        if (nothingHeldBack && failed.length === 0 && queue.every((q) => q.incremental))
+          this.receivedAsIs = queue.map((q) => q.update)
       })
     } finally {
       this.applying = null
+      this.receivedAsIs = null
     }
     for (const { member, error } of failed) {
       member.close(Closes.invalidPayload, `invalid Yjs update: ${error.message}`)
@@ -265,6 +281,25 @@ export class Room {
       { room: this.name, bytes: pendingBytes },
       'dropped updates whose dependencies never arrived',
     )
+  }
+
+  /**
+   * What a transaction changed becomes one log entry. Yjs can encode it (the 'update' event), but that
+   * re-encodes every update and flattens the whole string of a run of typing each time (O(run length) per
+   * keystroke). The bytes a client sent say the same when they were all integrated: incremental updates
+   * (not a sync step 2, which repeats the sender's whole delete set), none failed, and nothing held back
+   * for missing dependencies before or after. Otherwise Yjs encodes exactly what changed: it looks for
+   * 'update' listeners right after this event.
+   */
+  private onTransactionDone(transaction: Y.Transaction): void {
+    if (!changedDocument(transaction)) return
+    const received = this.receivedAsIs
+    const store = this.doc.store
+    if (received !== null && store.pendingStructs === null && store.pendingDs === null) {
+      this.onDocUpdate(received.length === 1 ? received[0] : Y.mergeUpdates(received))
+    } else {
+      this.doc.once('update', this.onExactUpdate)
+    }
   }
 
   private onDocUpdate(update: Uint8Array): void {
