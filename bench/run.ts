@@ -23,6 +23,8 @@ const usage = `usage: npm run bench -- [${scenarios.map((s) => s.name).join('|')
   --quick            small counts and short durations, for developing the bench
   --cpu-prof <dir>   run plait with node --cpu-prof, profiles written to <dir> when it stops
   --node-flags=<f>   extra node flags for the plait server, e.g. --node-flags="--trace-gc" (output: server log)
+  --rounds <n>       run each scenario n times, targets taking turns, and report each metric's median
+                     (default: 3 for fanout and idle, whose numbers move with the machine's load; 1 else)
   --keep             keep the scratch directory (data and each server's log) after a clean run
   --no-build         do not run \`npm run build\` before benchmarking plait (use dist/ as it is)
   --out <dir>        where results go (default bench/results)
@@ -37,6 +39,7 @@ function parse() {
       'cpu-prof': { type: 'string' },
       'node-flags': { type: 'string' },
       keep: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
       out: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       'no-build': { type: 'boolean', default: false },
@@ -69,6 +72,7 @@ function parse() {
     cpuProfDir: values['cpu-prof'] ? resolve(values['cpu-prof']) : null,
     nodeFlags: values['node-flags']?.split(' ').filter(Boolean) ?? [],
     keep: values.keep ?? false,
+    rounds: values.rounds === undefined ? null : Math.max(1, Number.parseInt(values.rounds, 10) || 1),
     outDir: resolve(values.out ?? join(repoRoot, 'bench', 'results')),
     write: !values['no-write'],
     build: !values['no-build'],
@@ -87,6 +91,28 @@ function pinSelf(): boolean {
 
 let plaitBuildFailure: string | null = null
 
+/**
+ * One run standing for several rounds of the same target: each metric's median over the rounds that
+ * finished; notes and details of the first finished round, and a note saying what was combined.
+ */
+function medianRun(runs: TargetRun[]): TargetRun {
+  const finished = runs.filter((r) => r.skipped === null)
+  if (finished.length === 0 || runs.length === 1) return runs[0]
+  const metrics: TargetRun['metrics'] = {}
+  for (const key of Object.keys(finished[0].metrics)) {
+    const values = finished
+      .map((r) => r.metrics[key])
+      .filter((v): v is number => typeof v === 'number')
+      .sort((a, b) => a - b)
+    metrics[key] = values.length === 0 ? null : values[Math.floor((values.length - 1) / 2)]
+  }
+  const failedRounds = runs.length - finished.length
+  const note =
+    `median of ${finished.length} rounds (targets took turns)` +
+    (failedRounds > 0 ? `; ${failedRounds} round(s) failed: ${runs.find((r) => r.skipped)?.skipped}` : '')
+  return { ...finished[0], metrics, notes: [note, ...finished[0].notes] }
+}
+
 /** Node flags for the plait server: a CPU profile and whatever --node-flags asked for. */
 function plaitNodeFlags(opts: ReturnType<typeof parse>): string[] {
   const profile = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []
@@ -99,6 +125,7 @@ async function runOne(
   opts: ReturnType<typeof parse>,
   workRoot: string,
   pinned: boolean,
+  round: number,
 ) {
   const base = { target: target.name, label: target.label, metrics: {}, notes: [] }
   const unavailable =
@@ -107,7 +134,7 @@ async function runOne(
     console.error(`  [${target.name}] skipped: ${unavailable}`)
     return { ...base, skipped: unavailable } satisfies TargetRun
   }
-  const workDir = join(workRoot, `${scenario.name}-${target.name}`)
+  const workDir = join(workRoot, `${scenario.name}-${target.name}-${round}`)
   mkdirSync(workDir, { recursive: true })
   const ctx = new RunContext(
     target,
@@ -169,12 +196,17 @@ async function main(): Promise<void> {
   try {
     for (const scenario of opts.scenarios) {
       console.error(`\n== ${scenario.name}: ${scenario.params(opts.quick)}`)
-      const runs: TargetRun[] = []
-      for (const target of opts.targets) {
-        const run = await runOne(scenario, target, opts, workRoot, pinned)
-        if (run.skipped?.startsWith('failed')) failed = true
-        runs.push(run)
+      const rounds = opts.quick ? 1 : (opts.rounds ?? scenario.rounds ?? 1)
+      const byTarget = new Map<Target, TargetRun[]>(opts.targets.map((t) => [t, []]))
+      for (let round = 1; round <= rounds; round++) {
+        if (rounds > 1) console.error(`  round ${round} of ${rounds}`)
+        for (const target of opts.targets) {
+          const run = await runOne(scenario, target, opts, workRoot, pinned, round)
+          if (run.skipped?.startsWith('failed')) failed = true
+          byTarget.get(target)?.push(run)
+        }
       }
+      const runs = [...byTarget.values()].map(medianRun)
       const report = { scenario, params: scenario.params(opts.quick), runs }
       reports.push(report)
       console.log(`\n${scenarioSection(report)}\n`)

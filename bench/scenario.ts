@@ -40,6 +40,8 @@ export interface Scenario {
   /** Parameters for a full or quick (development) run, shown in the report. */
   params(quick: boolean): string
   metrics: Metric[]
+  /** How many rounds a full run makes by default (1 when unset); see --rounds. */
+  rounds?: number
   run(ctx: RunContext): Promise<ScenarioOutcome>
 }
 

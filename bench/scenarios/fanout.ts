@@ -13,6 +13,7 @@ const quick = { rooms: 10, perRoom: 10, rate: 1, seconds: 5 }
 
 export const fanout: Scenario = {
   name: 'fanout',
+  rounds: 3,
   title: 'Fan-out: many rooms, steady typing',
   description:
     'Every client appends a marker to a Y.Text at a fixed rate; every other client of its room must receive it. ' +

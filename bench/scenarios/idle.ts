@@ -31,6 +31,7 @@ async function openClients(ctx: RunContext, from: number, to: number, rooms: num
 
 export const idle: Scenario = {
   name: 'idle',
+  rounds: 3,
   title: 'Idle: memory per socket and per room',
   description:
     'Server RSS (median of samples after 3 s settling) with no sockets, then one synced socket in each room, then the rest of ' +
