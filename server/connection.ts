@@ -236,6 +236,7 @@ export class Connection implements RoomMember {
     this.ctx.metrics.bytesOut += framePayloadLength(wireFrame)
   }
 
+  /** Whether this socket takes frames now; one too far behind is closed here instead (1013). */
   private mayReceive(): boolean {
     if (this.state !== 'open') return false
     if (this.ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
