@@ -17,6 +17,7 @@ import {
   RawClient,
   synced,
   type TestProvider,
+  updateOf,
   upgradeStatus,
   waitFor,
 } from './helpers/clients.js'
@@ -317,9 +318,7 @@ describe('admission queue and limits', () => {
     raw.send(encodeSyncStep1(Y.encodeStateVector(doc)))
     doc.getText('t').insert(0, 'one ')
     raw.send(encodeUpdate(Y.encodeStateAsUpdate(doc)))
-    const sv = Y.encodeStateVector(doc)
-    doc.getText('t').insert(4, 'two')
-    raw.send(encodeUpdate(Y.encodeStateAsUpdate(doc, sv)))
+    raw.send(encodeUpdate(updateOf(doc, () => doc.getText('t').insert(4, 'two'))))
     raw.send(encodeAwareness(encodeAwarenessStates([{ clientID: 5, clock: 1, state: '{"n":1}' }])))
     await new Promise((r) => setTimeout(r, 100))
     assert.equal(raw.frames.length, 0, 'nothing is answered before the verdict')

@@ -5,7 +5,14 @@ import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
 import { encodeAwarenessStates } from '../server/awareness-state.js'
 import { encodeAwareness, encodeSyncStep1, encodeSyncStep2, encodeUpdate } from '../server/protocol.js'
-import { connectProvider, RawClient, synced, type TestProvider, waitFor } from './helpers/clients.js'
+import {
+  connectProvider,
+  RawClient,
+  synced,
+  type TestProvider,
+  updateOf,
+  waitFor,
+} from './helpers/clients.js'
 import { removeDir, startServer, type TestServer } from './helpers/server.js'
 
 /** Sends one frame on a fresh socket and returns the close code the server answered with. */
@@ -139,9 +146,7 @@ describe('capacity limits', () => {
       }
       // Up to 64 MiB in all: far past what the slow socket (and the kernel's buffers) may hold.
       for (let i = 0; i < 4096 && s.server.metrics.closesByCode.get(1013) === undefined; i++) {
-        const sv = Y.encodeStateVector(doc)
-        doc.getText('t').insert(0, chunk)
-        writer.send(encodeUpdate(Y.encodeStateAsUpdate(doc, sv)))
+        writer.send(encodeUpdate(updateOf(doc, () => doc.getText('t').insert(0, chunk))))
         if (i % 16 === 15) {
           await new Promise((r) => setTimeout(r, 5))
           sample()
@@ -180,9 +185,9 @@ describe('updates that wait for missing dependencies', () => {
       const doc = new Y.Doc()
       doc.getText('t').insert(0, 'never sent')
       for (let i = 0; i < 200; i++) {
-        const sv = Y.encodeStateVector(doc)
-        doc.getText('t').insert(0, `orphan ${i} ${'x'.repeat(100)}`)
-        raw.send(encodeUpdate(Y.encodeStateAsUpdate(doc, sv)))
+        raw.send(
+          encodeUpdate(updateOf(doc, () => doc.getText('t').insert(0, `orphan ${i} ${'x'.repeat(100)}`))),
+        )
         if (i % 20 === 19) await new Promise((r) => setTimeout(r, 5))
       }
       const room = s.server.registry.get('orphans')

@@ -5,7 +5,14 @@ import { LevelStore } from '../persistence/level-store.js'
 import type { WriteBatch } from '../persistence/store.js'
 import { encodeAwarenessStates } from '../server/awareness-state.js'
 import { encodeAwareness, encodeSyncStep2, encodeUpdate } from '../server/protocol.js'
-import { connectProvider, RawClient, synced, type TestProvider, waitFor } from './helpers/clients.js'
+import {
+  connectProvider,
+  RawClient,
+  synced,
+  type TestProvider,
+  updateOf,
+  waitFor,
+} from './helpers/clients.js'
 import { freePort, PlaitProcess } from './helpers/plait-process.js'
 import { removeDir, runPlait, startServer, tempDir } from './helpers/server.js'
 
@@ -324,20 +331,15 @@ describe('persistence', () => {
     let live = ''
     try {
       await raw.opened
-      const edit = (change: () => void) => {
-        const before = Y.encodeStateVector(writer)
-        change()
-        return Y.encodeStateAsUpdate(writer, before)
-      }
       const serverText = () => s.server.registry.get('stored')?.doc.getText('t').toString()
-      const first = edit(() => text.insert(0, 'first '))
-      const second = edit(() => text.insert(text.length, 'second '))
+      const first = updateOf(writer, () => text.insert(0, 'first '))
+      const second = updateOf(writer, () => text.insert(text.length, 'second '))
       // The second depends on the first: the server holds it back, then integrates both together.
       raw.send(encodeUpdate(second))
       await new Promise((r) => setTimeout(r, 50))
       raw.send(encodeUpdate(first))
       await waitFor(() => serverText() === 'first second ', 'both to be integrated')
-      const third = edit(() => text.insert(text.length, 'third'))
+      const third = updateOf(writer, () => text.insert(text.length, 'third'))
       raw.send(encodeUpdate(third))
       await waitFor(() => serverText() === 'first second third', 'a plain edit')
       // A reconnecting client's step 2 (everything it has, including what the server already has).

@@ -11,6 +11,7 @@ import {
   RawClient,
   synced,
   type TestProvider,
+  updateOf,
   waitFor,
 } from './helpers/clients.js'
 import { removeDir, startServer, type TestServer } from './helpers/server.js'
@@ -194,9 +195,10 @@ describe('sync with stock y-websocket providers', () => {
     const writerDoc = new Y.Doc()
     const listenerDoc = new Y.Doc()
     for (const size of [10, 200, 70_000, 300_000]) {
-      const before = Y.encodeStateVector(writerDoc)
-      writerDoc.getText('t').insert(writerDoc.getText('t').length, String(size % 10).repeat(size))
-      writer.send(encodeUpdate(Y.encodeStateAsUpdate(writerDoc, before)))
+      const text = writerDoc.getText('t')
+      writer.send(
+        encodeUpdate(updateOf(writerDoc, () => text.insert(text.length, String(size % 10).repeat(size)))),
+      )
       const expected = writerDoc.getText('t').length
       await waitFor(() => listener.framesOf(0, 2).length > 0, `the ${size}-character update`)
       for (const frame of listener.framesOf(0, 2)) {

@@ -148,3 +148,10 @@ export function upgradeStatus(
     req.end()
   })
 }
+
+/** The Yjs update that `change` makes to `doc`: what a client would send for that edit. */
+export function updateOf(doc: Y.Doc, change: () => void): Uint8Array {
+  const before = Y.encodeStateVector(doc)
+  change()
+  return Y.encodeStateAsUpdate(doc, before)
+}
