@@ -5,10 +5,13 @@
 //   s\0<room>            snapshot: [format 1][varUint throughSeq][Yjs update]
 //   l\0<room>\0<seq>     one update; seq is 12 hex digits so keys sort in append order
 
-import { Level } from 'level'
+import type { Level as LevelType } from 'level'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
+import { requireCommonJs } from '../server/commonjs.js'
 import { type DocumentStore, type StoredRoom, StoreError, type WriteBatch } from './store.js'
+
+const { Level } = requireCommonJs('level') as typeof import('level')
 
 const SNAPSHOT_FORMAT = 1
 const SEQ_DIGITS = 12
@@ -39,7 +42,7 @@ export function decodeSnapshot(bytes: Uint8Array): { throughSeq: number; update:
 }
 
 export class LevelStore implements DocumentStore {
-  private readonly db: Level<string, Uint8Array>
+  private readonly db: LevelType<string, Uint8Array>
   // Rooms this process has seen exist on disk; the first append of any other room also writes its index key.
   private readonly knownRooms = new Set<string>()
 

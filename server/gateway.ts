@@ -3,9 +3,10 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { type RawData, WebSocket, WebSocketServer } from 'ws'
+import type { RawData, WebSocket, WebSocketServer } from 'ws'
 import type { AuthVerdict } from './auth-gate.js'
 import { Closes } from './close-codes.js'
+import { requireCommonJs } from './commonjs.js'
 import type { Config } from './config.js'
 import { Connection, type ConnectionContext } from './connection.js'
 import type { Logger } from './logger.js'
@@ -16,6 +17,7 @@ import { parseRoomName } from './room-name.js'
 /** The room of the start-up warm-up socket; the NUL keeps it out of reach of any URL. */
 const WARM_UP_ROOM = '\u0000warm-up'
 const WARM_UP_HEADER = 'x-plait-warm-up'
+const wsModule = requireCommonJs('ws') as typeof import('ws')
 
 import type { RoomRegistry } from './room-registry.js'
 
@@ -82,7 +84,7 @@ export class Gateway {
     private readonly verifier: Verifier | null,
     private readonly isReady: () => boolean,
   ) {
-    this.wss = new WebSocketServer({
+    this.wss = new wsModule.WebSocketServer({
       noServer: true,
       maxPayload: config.maxFrameBytes,
       perMessageDeflate: false,
@@ -254,7 +256,7 @@ export class Gateway {
         continue
       }
       connection.awaitingPong = true
-      if (connection.ws.readyState === WebSocket.OPEN) connection.ws.ping()
+      if (connection.ws.readyState === wsModule.WebSocket.OPEN) connection.ws.ping()
     }
     // Forget rate windows that ended, so the map follows the active addresses only.
     const cutoff = Date.now() - 60_000
@@ -279,7 +281,7 @@ export class Gateway {
    * a start does not pay for compiling the upgrade, storage and sync paths (about 10 ms).
    */
   async warmUp(url: string): Promise<void> {
-    const client = new WebSocket(url, { headers: { [WARM_UP_HEADER]: this.warmUpKey } })
+    const client = new wsModule.WebSocket(url, { headers: { [WARM_UP_HEADER]: this.warmUpKey } })
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('warm-up timed out')), 3000)

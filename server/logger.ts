@@ -1,9 +1,12 @@
 // Structured JSON logs (pino). Every line about a socket carries its room and connection id; tokens
 // are never logged (the auth code passes only the user id).
-import { type DestinationStream, pino } from 'pino'
+import type { DestinationStream, pino as Pino } from 'pino'
+import { requireCommonJs } from './commonjs.js'
 import type { LogLevel } from './config.js'
 
-export type Logger = pino.Logger
+const { pino } = requireCommonJs('pino') as typeof import('pino')
+
+export type Logger = Pino.Logger
 
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   return pino({ level, base: { service: 'plait' }, timestamp: pino.stdTimeFunctions.isoTime }, destination)
