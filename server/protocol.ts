@@ -93,12 +93,35 @@ function frame(write: (encoder: encoding.Encoder) => void): Uint8Array {
   return encoding.toUint8Array(encoder)
 }
 
+/** Bytes of `n` as a lib0 varUint. */
+function varUintLength(n: number): number {
+  let length = 1
+  while (n > 0x7f) {
+    n = Math.floor(n / 128)
+    length++
+  }
+  return length
+}
+
+/**
+ * [0][sub][varUint length][payload] in one exact allocation and one copy of the payload (a lib0 encoder
+ * grows by doubling and copies again in toUint8Array: 5 ms for a 0.5 MB first sync on a slow host).
+ */
 function syncFrame(sub: number, payload: Uint8Array): Uint8Array {
-  return frame((e) => {
-    encoding.writeVarUint(e, MessageType.sync)
-    encoding.writeVarUint(e, sub)
-    encoding.writeVarUint8Array(e, payload)
-  })
+  const length = payload.byteLength
+  const headerLength = 2 + varUintLength(length)
+  const out = new Uint8Array(headerLength + length)
+  out[0] = MessageType.sync
+  out[1] = sub
+  let n = length
+  let pos = 2
+  while (n > 0x7f) {
+    out[pos++] = 0x80 | (n & 0x7f)
+    n = Math.floor(n / 128)
+  }
+  out[pos] = n
+  out.set(payload, headerLength)
+  return out
 }
 
 export const encodeSyncStep1 = (stateVector: Uint8Array): Uint8Array => syncFrame(SyncSub.step1, stateVector)

@@ -4,7 +4,13 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
 import { encodeAwarenessStates } from '../server/awareness-state.js'
-import { encodeAwareness, encodeQueryAwareness, encodeSyncStep1, encodeUpdate } from '../server/protocol.js'
+import {
+  encodeAwareness,
+  encodeQueryAwareness,
+  encodeSyncStep1,
+  encodeSyncStep2,
+  encodeUpdate,
+} from '../server/protocol.js'
 import {
   connectProvider,
   parseServerFrame,
@@ -182,6 +188,24 @@ describe('sync with stock y-websocket providers', () => {
     await new Promise((r) => setTimeout(r, 50))
     assert.equal(raw.framesOf(0, 2).length, 0, 'the sender does not get its own update back')
     raw.close()
+  })
+
+  test('sync frames carry payloads of every varint length class, as lib0 reads them', () => {
+    // The server writes the [0][sub][varUint length] header itself (one allocation, one copy).
+    for (const length of [0, 1, 127, 128, 16_383, 16_384, 2_097_151, 2_097_152]) {
+      const payload = new Uint8Array(length).map((_, i) => i % 251)
+      for (const [sub, frame] of [
+        [0, encodeSyncStep1(payload)],
+        [1, encodeSyncStep2(payload)],
+        [2, encodeUpdate(payload)],
+      ] as const) {
+        const decoder = decoding.createDecoder(frame)
+        assert.equal(decoding.readVarUint(decoder), 0)
+        assert.equal(decoding.readVarUint(decoder), sub)
+        assert.deepEqual(decoding.readVarUint8Array(decoder), payload, `payload of ${length} bytes`)
+        assert.equal(decoding.hasContent(decoder), false, 'nothing trails the payload')
+      }
+    }
   })
 
   test('broadcasts of every frame-length class (7-bit, 16-bit, 64-bit) arrive intact', async () => {
