@@ -238,6 +238,40 @@ describe('persistence', () => {
     removeDir(s.dataDir)
   })
 
+  test("after a room reloads, every new client's first sync has every edit made since the reload", async () => {
+    // A reloaded room answers a new client's first sync with its stored snapshot while nothing has changed;
+    // one edit later, that snapshot is out of date and must not be sent again.
+    const s = await startServer({ roomIdleMs: 100 })
+    const clients: TestProvider[] = []
+    const connect = () => {
+      const client = connectProvider(s.url, 'reloaded')
+      clients.push(client)
+      return client
+    }
+    try {
+      const a = connectProvider(s.url, 'reloaded')
+      await synced(a)
+      a.text.insert(0, 'stored')
+      await waitFor(() => s.server.registry.get('reloaded')?.size === 1, 'the room to hold the client')
+      a.destroy()
+      await waitFor(() => s.server.registry.get('reloaded') === undefined, 'the room to be unloaded')
+      const b = connect()
+      await synced(b)
+      assert.equal(b.text.toString(), 'stored', 'the first client after the reload gets the stored text')
+      const c = connect()
+      await synced(c)
+      b.text.insert(6, ' and edited')
+      await waitFor(() => c.text.toString() === 'stored and edited', 'the edit to reach a connected client')
+      const d = connect()
+      await synced(d)
+      assert.equal(d.text.toString(), 'stored and edited', 'a later client gets the edit in its first sync')
+    } finally {
+      for (const client of clients) client.destroy()
+      await s.stop()
+      removeDir(s.dataDir)
+    }
+  })
+
   test("awareness reaches others at once, but echoes to its sender only after the sender's edits are durable", async () => {
     const dataDir = tempDir()
     const store = new GatedStore(dataDir)
