@@ -38,8 +38,8 @@ export interface ClientOptions {
   id: number
   url: string
   framing: Framing
-  /** Send `[2][0][varString token]` first (Hocuspocus). */
-  auth: boolean
+  /** Sent first as `[2][0][varString token]` (Hocuspocus, plait with auth on); null: no auth message. */
+  authToken: string | null
   /** Apply received updates to the local doc (readers that check content), instead of only scanning. */
   apply?: boolean
   onMarker?: MarkerListener
@@ -139,7 +139,7 @@ export class BenchClient implements MarkerSink {
         fail(new Error(`client ${this.id}: closed with ${code} before sync`))
       })
       ws.on('open', () => {
-        if (this.options.auth) ws.send(encodeAuthToken(framing, 'bench'))
+        if (this.options.authToken !== null) ws.send(encodeAuthToken(framing, this.options.authToken))
         const sv =
           this.doc !== null
             ? Y.encodeStateVector(this.doc)

@@ -19,7 +19,7 @@ function bucketPercentile(text: string, name: string, percentile: number): numbe
 
 /** A note such as "plait relay p50 ≤ 0.5 ms, p99 ≤ 1 ms; LevelDB batch p99 ≤ 0.5 ms", or null for other targets. */
 export async function plaitServerNote(server: ServerProcess): Promise<string | null> {
-  if (server.target.name !== 'plait') return null
+  if (!server.target.isPlait) return null
   try {
     const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text()
     const show = (v: number | null) =>

@@ -12,14 +12,14 @@ import { crash } from './scenarios/crash.js'
 import { fanout } from './scenarios/fanout.js'
 import { hotRoom } from './scenarios/hot-room.js'
 import { idle } from './scenarios/idle.js'
-import { allTargets, repoRoot, type Target, targetByName } from './targets.js'
+import { allTargets, defaultTargets, repoRoot, type Target, targetByName } from './targets.js'
 import { verifyAppendEncoding } from './update.js'
 
 const scenarios: readonly Scenario[] = [fanout, hotRoom, idle, coldLoad, crash]
 
 const usage = `usage: npm run bench -- [${scenarios.map((s) => s.name).join('|')} ...] [options]
   (no scenario: all of them)
-  --targets <list>   comma-separated subset of ${allTargets.map((t) => t.name).join(',')} (default: all)
+  --targets <list>   comma-separated subset of ${allTargets.map((t) => t.name).join(',')} (default: all but plait-auth)
   --quick            small counts and short durations, for developing the bench
   --cpu-prof <dir>   run plait with node --cpu-prof, profiles written to <dir> when it stops
   --node-flags=<f>   extra node flags for the plait server, e.g. --node-flags="--trace-gc" (output: server log)
@@ -60,7 +60,7 @@ function parse() {
   if (unknownScenario !== undefined) throw new Error(`unknown scenario '${unknownScenario}'\n${usage}`)
   const targetNames = values.targets
     ? values.targets.split(',').map((t) => t.trim())
-    : allTargets.map((t) => t.name)
+    : defaultTargets.map((t) => t.name)
   const targets: Target[] = []
   for (const name of targetNames) {
     const target = targetByName(name)
@@ -132,21 +132,14 @@ async function runOne(
   round: number,
 ) {
   const base = { target: target.name, label: target.label, metrics: {}, notes: [] }
-  const unavailable =
-    target.name === 'plait' && plaitBuildFailure !== null ? plaitBuildFailure : target.unavailable()
+  const unavailable = target.isPlait && plaitBuildFailure !== null ? plaitBuildFailure : target.unavailable()
   if (unavailable !== null) {
     console.error(`  [${target.name}] skipped: ${unavailable}`)
     return { ...base, skipped: unavailable } satisfies TargetRun
   }
   const workDir = join(workRoot, `${scenario.name}-${target.name}-${round}`)
   mkdirSync(workDir, { recursive: true })
-  const ctx = new RunContext(
-    target,
-    opts.quick,
-    target.name === 'plait' ? plaitNodeFlags(opts) : [],
-    workDir,
-    pinned,
-  )
+  const ctx = new RunContext(target, opts.quick, target.isPlait ? plaitNodeFlags(opts) : [], workDir, pinned)
   const startedAt = performance.now()
   try {
     const outcome = await scenario.run(ctx)
@@ -256,7 +249,7 @@ async function main(): Promise<void> {
   const opts = parse()
   // Senders write their Yjs updates by hand (update.ts): refuse to run if they differ from Yjs's own.
   verifyAppendEncoding()
-  if (opts.build && opts.targets.some((t) => t.name === 'plait')) {
+  if (opts.build && opts.targets.some((t) => t.isPlait)) {
     const failure = buildPlait()
     if (failure !== null) {
       console.error(`bench: ${failure}; plait will be skipped`)

@@ -101,7 +101,7 @@ export class RunContext {
       id,
       url: await this.url(room),
       framing: this.target.framing(room),
-      auth: this.target.needsAuth,
+      authToken: await this.target.authToken(),
       ...options,
     })
   }

@@ -1,11 +1,12 @@
 // The servers the bench compares: how each is started, how its frames are framed, when it is ready.
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { mintToken } from '../server/token-command.js'
 import type { Framing } from './protocol.js'
 
 export const repoRoot = join(import.meta.dirname, '..')
 
-export type TargetName = 'y-websocket' | 'hocuspocus' | 'plait'
+export type TargetName = 'y-websocket' | 'hocuspocus' | 'plait' | 'plait-auth'
 
 export interface LaunchOptions {
   port: number
@@ -29,9 +30,13 @@ export interface Target {
   /** HTTP path that answers 200 once the server accepts sockets. */
   readonly readyPath: string
   framing(room: string): Framing
-  /** Whether a client must send an auth token message before anything else. */
-  readonly needsAuth: boolean
+  /** The token a client sends in an auth message before anything else, or null for none. */
+  authToken(): Promise<string | null>
+  /** Built from this repository (dist/): needs `npm run build`, takes --cpu-prof and --node-flags. */
+  readonly isPlait: boolean
 }
+
+const noToken = async () => null
 
 const plaitMain = join(repoRoot, 'dist', 'server', 'main.js')
 
@@ -66,7 +71,32 @@ const plait: Target = {
   }),
   readyPath: '/healthz',
   framing: () => ({ prefix: null }),
-  needsAuth: false,
+  authToken: noToken,
+  isPlait: true,
+}
+
+// Loopback only, made up for the bench: the same secret signs the clients' token and checks it.
+const benchSecret = 'plait-bench-secret-not-for-production'
+let benchToken: Promise<string> | null = null
+
+/** plait with JWT auth on: every client sends a signed token (write access to every room) first. */
+const plaitAuth: Target = {
+  ...plait,
+  name: 'plait-auth',
+  label: 'plait with JWT auth',
+  launch: (options) => {
+    const launch = plait.launch(options)
+    return { ...launch, env: { ...launch.env, AUTH_SECRET: benchSecret } }
+  },
+  authToken: () => {
+    benchToken ??= mintToken({
+      secret: benchSecret,
+      sub: 'bench',
+      docs: { '*': 'write' },
+      ttlSeconds: 24 * 3600,
+    })
+    return benchToken
+  },
 }
 
 const yWebsocket: Target = {
@@ -79,7 +109,8 @@ const yWebsocket: Target = {
   }),
   readyPath: '/',
   framing: () => ({ prefix: null }),
-  needsAuth: false,
+  authToken: noToken,
+  isPlait: false,
 }
 
 const hocuspocus: Target = {
@@ -97,10 +128,14 @@ const hocuspocus: Target = {
   }),
   readyPath: '/',
   framing: (room) => ({ prefix: room }),
-  needsAuth: true,
+  // Its bench server accepts any token; the message must still come first.
+  authToken: async () => 'bench',
+  isPlait: false,
 }
 
-export const allTargets: readonly Target[] = [yWebsocket, hocuspocus, plait]
+export const allTargets: readonly Target[] = [yWebsocket, hocuspocus, plait, plaitAuth]
+/** What runs without --targets: plait against the two reference servers. */
+export const defaultTargets: readonly Target[] = [yWebsocket, hocuspocus, plait]
 
 export function targetByName(name: string): Target | undefined {
   return allTargets.find((t) => t.name === name)
