@@ -17,9 +17,10 @@ import { parseRoomName } from './room-name.js'
 /** The room of the start-up warm-up socket; the NUL keeps it out of reach of any URL. */
 const WARM_UP_ROOM = '\u0000warm-up'
 const WARM_UP_HEADER = 'x-plait-warm-up'
-const wsModule = requireCommonJs('ws') as typeof import('ws')
 
 import type { RoomRegistry } from './room-registry.js'
+
+const wsModule = requireCommonJs('ws') as typeof import('ws')
 
 export type Verifier = (token: string, room: string, request: IncomingMessage) => Promise<AuthVerdict>
 

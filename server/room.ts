@@ -284,7 +284,8 @@ export class Room {
   }
 
   /**
-   * Yjs holds back updates whose dependencies it has not seen, in memory only (never stored or sent).
+   * Yjs holds back updates whose dependencies it has not seen, in memory only: never stored or
+   * broadcast, though Yjs includes them in a first sync's state, where the receiver holds them back too.
    * A client that keeps sending such updates must not grow that without bound: past the frame limit
    * they are dropped; an honest client sends them again with its next sync.
    */
