@@ -1,5 +1,5 @@
 // The servers the bench compares: how each is started, how its frames are framed, when it is ready.
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { mintToken } from '../server/token-command.js'
 import type { Framing } from './protocol.js'
@@ -39,6 +39,13 @@ export interface Target {
 const noToken = async () => null
 
 const plaitMain = join(repoRoot, 'dist', 'server', 'main.js')
+/** The node flags `npm start` runs plait with (package.json's start script): the bench measures plait as it ships. */
+function plaitStartFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+    scripts: { start: string }
+  }
+  return pkg.scripts.start.split(/\s+/).filter((arg) => arg.startsWith('--'))
+}
 
 const plait: Target = {
   name: 'plait',
@@ -49,6 +56,7 @@ const plait: Target = {
       : `${plaitMain} is missing (run \`npm run build\` once server/main.ts exists)`,
   launch: ({ port, dataDir, nodeFlags }) => ({
     nodeArgs: [
+      ...plaitStartFlags(),
       ...nodeFlags,
       plaitMain,
       '--port',
