@@ -43,11 +43,15 @@ export interface RoomEvents {
   onFailed(room: Room): void
 }
 
-/** Whether a transaction changed anything (the test Yjs makes before emitting 'update'). */
+/**
+ * Whether a transaction changed anything (the test Yjs makes before emitting 'update'). Runs once per
+ * applied turn: iterating entries would allocate an array per client in the document (~640 B a call for
+ * 10 clients); clients are only ever added, so a new one shows in the size.
+ */
 function changedDocument(transaction: Y.Transaction): boolean {
-  if (transaction.deleteSet.clients.size > 0) return true
-  for (const [client, clock] of transaction.afterState)
-    if (transaction.beforeState.get(client) !== clock) return true
+  const { afterState, beforeState } = transaction
+  if (transaction.deleteSet.clients.size > 0 || afterState.size !== beforeState.size) return true
+  for (const client of afterState.keys()) if (beforeState.get(client) !== afterState.get(client)) return true
   return false
 }
 
