@@ -249,7 +249,7 @@ describe('persistence', () => {
       return client
     }
     try {
-      const a = connectProvider(s.url, 'reloaded')
+      const a = connect()
       await synced(a)
       a.text.insert(0, 'stored')
       await waitFor(() => s.server.registry.get('reloaded')?.size === 1, 'the room to hold the client')
