@@ -55,6 +55,27 @@ function changedDocument(transaction: Y.Transaction): boolean {
   return false
 }
 
+/**
+ * The document as one update, without the updates Yjs holds back for missing dependencies (its own
+ * encodeStateAsUpdate appends them). In a snapshot they would make the room unloadable: its next load
+ * would hold them back again, as if the stored history were missing updates. In a first sync or an
+ * export they would hand out content nobody can see. Encoding is synchronous, so nothing observes the
+ * moment they are set aside.
+ */
+function encodeIntegratedState(doc: Y.Doc, stateVector?: Uint8Array): Uint8Array {
+  const store = doc.store
+  const { pendingStructs, pendingDs } = store
+  if (pendingStructs === null && pendingDs === null) return Y.encodeStateAsUpdate(doc, stateVector)
+  store.pendingStructs = null
+  store.pendingDs = null
+  try {
+    return Y.encodeStateAsUpdate(doc, stateVector)
+  } finally {
+    store.pendingStructs = pendingStructs
+    store.pendingDs = pendingDs
+  }
+}
+
 /** A client that has nothing yet: its state vector lists no clients (varUint 0). */
 const isEmptyStateVector = (stateVector: Uint8Array) => stateVector.length === 1 && stateVector[0] === 0
 
@@ -135,7 +156,7 @@ export class Room {
   /** The whole document as one update, once everything in it is durable. */
   async exportState(): Promise<Uint8Array> {
     await this.whenSettled()
-    return Y.encodeStateAsUpdate(this.doc)
+    return encodeIntegratedState(this.doc)
   }
 
   private async load(): Promise<void> {
@@ -147,8 +168,15 @@ export class Room {
         if (stored.snapshot) Y.applyUpdate(this.doc, stored.snapshot)
         for (const update of stored.updates) Y.applyUpdate(this.doc, update)
       })
-      if (this.holdsBack()) {
-        throw new Error('the stored history refers to updates that are missing')
+      // Only a snapshot written before encodeIntegratedState existed can hold such updates: they were never
+      // integrated, so never shown to anyone. Dropping them loads the document everyone saw.
+      const heldBack = this.holdsBack()
+      if (heldBack) {
+        this.log.warn(
+          { room: this.name, bytes: this.pendingBytes() },
+          'the stored snapshot held updates whose dependencies never arrived (nobody ever saw them); dropped them',
+        )
+        this.dropPending()
       }
       this.existedOnDisk = stored.exists
       this.appliedSeq = this.durableSeq = stored.lastSeq
@@ -156,7 +184,7 @@ export class Room {
       this.logEntries = stored.updates.length
       this.logBytes = stored.logBytes
       this.snapshotBytes = stored.snapshot?.byteLength ?? 0
-      if (stored.updates.length === 0) this.loadedSnapshot = stored.snapshot
+      if (stored.updates.length === 0 && !heldBack) this.loadedSnapshot = stored.snapshot
     } catch (error) {
       this.state = 'failed'
       this.doc.destroy()
@@ -202,9 +230,9 @@ export class Room {
         let update: Uint8Array
         try {
           update =
-            this.loadedSnapshot !== null && isEmptyStateVector(message.stateVector) && !this.holdsBack()
+            this.loadedSnapshot !== null && isEmptyStateVector(message.stateVector)
               ? this.loadedSnapshot
-              : Y.encodeStateAsUpdate(this.doc, message.stateVector)
+              : encodeIntegratedState(this.doc, message.stateVector)
         } catch {
           throw new ProtocolError(1007, 'invalid state vector in sync step 1')
         }
@@ -288,21 +316,28 @@ export class Room {
   }
 
   /**
-   * Yjs holds back updates whose dependencies it has not seen, in memory only: never stored or
-   * broadcast, though Yjs includes them in a first sync's state, where the receiver holds them back too.
-   * A client that keeps sending such updates must not grow that without bound: past the frame limit
-   * they are dropped; an honest client sends them again with its next sync.
+   * Yjs holds back updates whose dependencies it has not seen, in memory only: never stored, broadcast
+   * or sent (encodeIntegratedState). A client that keeps sending such updates must not grow that without
+   * bound: past the frame limit they are dropped; an honest client sends them again with its next sync.
    */
   private boundPending(): void {
-    const store = this.doc.store
-    const pendingBytes = (store.pendingStructs?.update.byteLength ?? 0) + (store.pendingDs?.byteLength ?? 0)
+    const pendingBytes = this.pendingBytes()
     if (pendingBytes <= this.limits.maxFrameBytes) return
-    store.pendingStructs = null
-    store.pendingDs = null
+    this.dropPending()
     this.log.warn(
       { room: this.name, bytes: pendingBytes },
       'dropped updates whose dependencies never arrived',
     )
+  }
+
+  private pendingBytes(): number {
+    const store = this.doc.store
+    return (store.pendingStructs?.update.byteLength ?? 0) + (store.pendingDs?.byteLength ?? 0)
+  }
+
+  private dropPending(): void {
+    this.doc.store.pendingStructs = null
+    this.doc.store.pendingDs = null
   }
 
   /**
@@ -471,7 +506,7 @@ export class Room {
     if (this.compacting !== null || this.logEntries === 0 || this.state === 'failed') return
     this.compacting = { entries: this.logEntries, bytes: this.logBytes }
     const throughSeq = this.appliedSeq
-    const snapshot = Y.encodeStateAsUpdate(this.doc)
+    const snapshot = encodeIntegratedState(this.doc)
     this.commit.compact(this, { room: this.name, snapshot, fromSeq: this.logFirstSeq, throughSeq })
   }
 

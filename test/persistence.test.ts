@@ -431,6 +431,88 @@ describe('persistence', () => {
     removeDir(s.dataDir)
   })
 
+  test('an update waiting for a missing dependency is never stored, sent or able to break the room', async () => {
+    const dataDir = tempDir()
+    let s = await startServer({}, dataDir)
+    const raw = new RawClient(`${s.url}/waiting`)
+    const writer = connectProvider(s.url, 'waiting')
+    const serverRoom = () => s.server.registry.get('waiting')
+    try {
+      await raw.opened
+      await synced(writer)
+      writer.text.insert(0, 'seen by all')
+      await waitFor(() => serverRoom()?.doc.getText('t').toString() === 'seen by all', 'the edit')
+      // An edit whose predecessor is never sent: the server holds it back.
+      const other = new Y.Doc()
+      updateOf(other, () => other.getText('t').insert(0, 'never sent '))
+      raw.send(encodeUpdate(updateOf(other, () => other.getText('t').insert(0, 'orphan '))))
+      await waitFor(() => serverRoom()?.doc.store.pendingStructs != null, 'the orphan to be held back')
+      const late = connectProvider(s.url, 'waiting')
+      await synced(late)
+      assert.equal(late.text.toString(), 'seen by all')
+      assert.equal(late.doc.store.pendingStructs, null, 'a first sync carries nothing the server holds back')
+      late.destroy()
+    } finally {
+      raw.close()
+      writer.destroy()
+      // A graceful stop compacts the room while the orphan is still held back.
+      await s.stop()
+    }
+    const { stored, text } = await readStored(dataDir, 'waiting')
+    assert.ok(stored.snapshot !== null, 'the stop compacted the room')
+    const fromSnapshot = new Y.Doc()
+    Y.applyUpdate(fromSnapshot, stored.snapshot)
+    assert.equal(fromSnapshot.store.pendingStructs, null, 'the snapshot holds nothing back')
+    assert.equal(text, 'seen by all')
+    s = await startServer({}, dataDir)
+    const reader = connectProvider(s.url, 'waiting')
+    try {
+      await synced(reader)
+      assert.equal(reader.text.toString(), 'seen by all')
+    } finally {
+      reader.destroy()
+      await s.stop()
+      removeDir(dataDir)
+    }
+  })
+
+  test('a stored snapshot holding updates without their dependencies loads what everyone saw', async () => {
+    // What plait wrote before compaction set held-back updates aside: its snapshots could carry them.
+    const dataDir = tempDir()
+    const doc = new Y.Doc()
+    const seen = updateOf(doc, () => doc.getText('t').insert(0, 'seen by all'))
+    const other = new Y.Doc()
+    updateOf(other, () => other.getText('t').insert(0, 'never sent '))
+    const orphan = updateOf(other, () => other.getText('t').insert(0, 'orphan '))
+    const store = new LevelStore(dataDir)
+    await store.open()
+    await store.write({
+      appends: [],
+      compactions: [{ room: 'old', snapshot: Y.mergeUpdates([seen, orphan]), fromSeq: 1, throughSeq: 1 }],
+    })
+    await store.close()
+    const s = await startServer({}, dataDir)
+    const a = connectProvider(s.url, 'old')
+    try {
+      await synced(a)
+      assert.equal(a.text.toString(), 'seen by all')
+      assert.equal(a.doc.store.pendingStructs, null, 'the first sync carries only what everyone saw')
+      assert.ok(
+        s.logs.lines.some((l) => l.room === 'old' && String(l.msg).includes('dependencies never arrived')),
+        'the dropped updates are logged with the room name',
+      )
+      a.text.insert(a.text.length, ', and edited')
+      const b = connectProvider(s.url, 'old')
+      await synced(b)
+      await waitFor(() => b.text.toString() === 'seen by all, and edited', 'the room to keep syncing')
+      b.destroy()
+    } finally {
+      a.destroy()
+      await s.stop()
+      removeDir(dataDir)
+    }
+  })
+
   test('stored data that fails to load gives 1011 and is never overwritten', async () => {
     const dataDir = tempDir()
     let s = await startServer({}, dataDir)
