@@ -38,7 +38,7 @@ export interface Target {
 
 const noToken = async () => null
 
-const plaitMain = join(repoRoot, 'dist', 'server', 'main.js')
+const plaitMain = join(repoRoot, 'dist', 'plait.mjs')
 /** The node flags `npm start` runs plait with (package.json's start script): the bench measures plait as it ships. */
 function plaitStartFlags(): string[] {
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
@@ -50,10 +50,7 @@ function plaitStartFlags(): string[] {
 const plait: Target = {
   name: 'plait',
   label: 'plait',
-  unavailable: () =>
-    existsSync(plaitMain)
-      ? null
-      : `${plaitMain} is missing (run \`npm run build\` once server/main.ts exists)`,
+  unavailable: () => (existsSync(plaitMain) ? null : `${plaitMain} is missing (run \`npm run build\`)`),
   launch: ({ port, dataDir, nodeFlags }) => ({
     nodeArgs: [
       ...plaitStartFlags(),

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // The installed command: `plait [options]` starts the server, `plait token ...` mints a token.
-import '../dist/server/main.js'
+import '../dist/plait.mjs'

@@ -1,10 +1,11 @@
 // Headless Debian chromium driven by playwright-core, for tests that use the demo like a person would.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before } from 'node:test'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { freePort, PlaitProcess } from './plait-process.js'
+import { newestSourceTime } from './server.js'
 
 export const chromiumPath = '/usr/bin/chromium'
 export const artifactsDir = join(import.meta.dirname, '..', '..', 'test-artifacts')
@@ -15,15 +16,6 @@ export const browserMissing: string | false = existsSync(chromiumPath)
   : `${chromiumPath} not installed (apt-get install -y chromium)`
 
 const demoDir = join(import.meta.dirname, '..', '..', 'web-demo')
-
-function newestSourceTime(dir: string): number {
-  let newest = 0
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    newest = Math.max(newest, entry.isDirectory() ? newestSourceTime(path) : statSync(path).mtimeMs)
-  }
-  return newest
-}
 
 /**
  * Builds web-demo/dist when it is missing or older than its sources (a fresh CI checkout has none), so the

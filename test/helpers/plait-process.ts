@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePort, repoRoot } from './server.js'
+import { freePort, repoRoot, shippedServer } from './server.js'
 
 const startTimeoutMs = 30_000
 const stopTimeoutMs = 10_000
@@ -53,9 +53,7 @@ export class PlaitProcess {
     const child = spawn(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        'server/main.ts',
+        shippedServer(),
         '--port',
         String(this.port),
         '--host',

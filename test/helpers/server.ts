@@ -1,7 +1,7 @@
 // Real servers for tests: in-process (createServer on a free port, LevelDB in a temp dir), or the command
 // run to completion (runPlait). A long-running child process is PlaitProcess (plait-process.ts).
-import { type SpawnSyncReturns, spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { execFileSync, type SpawnSyncReturns, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -76,10 +76,38 @@ export function freePort(): Promise<number> {
   })
 }
 
-/** Runs the plait command (`server/main.ts`) to completion with these arguments: for --help, start-up
- * refusals and `plait token`. */
+/** The newest modification time of any file under `dir`. */
+export function newestSourceTime(dir: string): number {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    newest = Math.max(newest, entry.isDirectory() ? newestSourceTime(path) : statSync(path).mtimeMs)
+  }
+  return newest
+}
+
+/**
+ * The one bundled file `npm start` and the `plait` command run (dist/plait.mjs), rebuilt first when it is
+ * missing or older than the server's sources: tests that start the process exercise the current code as
+ * it ships.
+ */
+export function shippedServer(): string {
+  const bundle = join(repoRoot, 'dist', 'plait.mjs')
+  const sources = Math.max(
+    newestSourceTime(join(repoRoot, 'server')),
+    newestSourceTime(join(repoRoot, 'persistence')),
+    statSync(join(repoRoot, 'package.json')).mtimeMs,
+  )
+  if (!existsSync(bundle) || statSync(bundle).mtimeMs < sources) {
+    execFileSync('npm', ['run', '-s', 'build:server'], { cwd: repoRoot, stdio: 'inherit', timeout: 120_000 })
+  }
+  return bundle
+}
+
+/** Runs the plait command to completion with these arguments: for --help, start-up refusals and
+ * `plait token`. */
 export function runPlait(args: string[], env: NodeJS.ProcessEnv = process.env): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'server', 'main.ts'), ...args], {
+  return spawnSync(process.execPath, [shippedServer(), ...args], {
     cwd: repoRoot,
     encoding: 'utf8',
     timeout: 20_000,
