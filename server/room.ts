@@ -174,7 +174,7 @@ export class Room {
       if (heldBack) {
         this.log.warn(
           { room: this.name, bytes: this.pendingBytes() },
-          'the stored snapshot held updates whose dependencies never arrived (nobody ever saw them); dropped them',
+          'the stored history held updates whose dependencies never arrived (nobody ever saw them); dropped them',
         )
         this.dropPending()
       }
