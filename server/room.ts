@@ -83,6 +83,26 @@ const isEmptyStateVector = (stateVector: Uint8Array) => stateVector.length === 1
 const keepEverything = () => true
 const ignore = () => {}
 
+/** What Yjs encodes for a document holding Y.Text "warm-up" and Y.Map {k: 1} (client 1). */
+const WARM_UP_UPDATE = new Uint8Array([
+  1, 2, 1, 0, 4, 1, 1, 116, 7, 119, 97, 114, 109, 45, 117, 112, 40, 1, 1, 109, 1, 107, 1, 125, 1, 0,
+])
+
+/**
+ * Runs Yjs's decode, apply and encode paths on throwaway documents at start-up, so the first room a
+ * process loads does not also pay for compiling them: that room's apply took 2.7-3.5 ms instead of
+ * 0.5-0.9 ms for a 0.4 MB document. Nothing is stored or sent.
+ */
+export function warmUpYjs(): void {
+  for (let i = 0; i < 2; i++) {
+    const doc = new Y.Doc({ gcFilter: keepEverything })
+    doc.transact(() => Y.applyUpdate(doc, WARM_UP_UPDATE))
+    Y.encodeStateVector(doc)
+    encodeIntegratedState(doc)
+    doc.destroy()
+  }
+}
+
 type RoomState = 'loading' | 'ready' | 'failed' | 'unloading' | 'unloaded'
 
 interface DeferredFrame {

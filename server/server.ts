@@ -17,7 +17,7 @@ import { GroupCommit } from './group-commit.js'
 import { createHttpApp } from './http.js'
 import { createLogger, type Logger } from './logger.js'
 import { Metrics } from './metrics.js'
-import type { RoomMember } from './room.js'
+import { type RoomMember, warmUpYjs } from './room.js'
 import { RoomRegistry } from './room-registry.js'
 
 export interface ServerOptions extends Partial<Config> {
@@ -133,6 +133,7 @@ export class PlaitServer {
   private async warmUp(): Promise<void> {
     const started = performance.now()
     try {
+      warmUpYjs()
       // Opening the store's tables is the first read's cost; a short scan of the room index pays it now.
       await this.store.listRooms({ limit: 1000 })
       const { address, family, port } = this.address()
