@@ -126,7 +126,8 @@ export class ServerProcess {
         )
       }
       if ((await httpStatus(options.port, target.readyPath)) === 200) return server
-      await sleep(50)
+      // Polled often: "start -> ready" and the crash scenario's restart time are measured through this loop.
+      await sleep(5)
     }
     await server.kill9()
     throw new Error(`${target.name} was not ready within ${readyTimeoutMs} ms; see ${options.logFile}`)
