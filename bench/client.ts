@@ -5,6 +5,7 @@
 import * as random from 'lib0/random'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
+import { varUintLength, writeVarUint } from '../server/protocol.js'
 import { formatMarker, type MarkerSink, maxMarkerLength, scanMarkers, writeMarker } from './marker.js'
 import {
   encodeAuthToken,
@@ -21,9 +22,7 @@ import {
   encodeSenderStateAsUpdate,
   encodeSenderStateVector,
   textName,
-  varUintLength,
   writeAppendUpdate,
-  writeVarUint,
 } from './update.js'
 
 /** Microseconds on the load generator's clock (shared by every client in this process). */

@@ -6,6 +6,7 @@
 // itself emits, byte for byte, so every server receives exactly the updates a Y.Doc would send.
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
+import { varUintLength, writeVarUint } from '../server/protocol.js'
 
 /** The root type every bench client edits. */
 export const textName = 'bench'
@@ -13,26 +14,6 @@ export const textName = 'bench'
 const contentString = 4
 /** Item info bit: the item has a left origin. */
 const hasOrigin = 0x80
-
-/** Bytes a varUint takes. */
-export function varUintLength(n: number): number {
-  let len = 1
-  while (n > 0x7f) {
-    n = Math.floor(n / 128)
-    len++
-  }
-  return len
-}
-
-/** Writes a varUint at `pos`; returns the position after it. */
-export function writeVarUint(buf: Uint8Array, pos: number, n: number): number {
-  while (n > 0x7f) {
-    buf[pos++] = 0x80 | (n & 0x7f)
-    n = Math.floor(n / 128)
-  }
-  buf[pos++] = n
-  return pos
-}
 
 const textNameBytes = Buffer.from(textName, 'latin1')
 

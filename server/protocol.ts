@@ -94,13 +94,23 @@ function frame(write: (encoder: encoding.Encoder) => void): Uint8Array {
 }
 
 /** Bytes of `n` as a lib0 varUint. */
-function varUintLength(n: number): number {
+export function varUintLength(n: number): number {
   let length = 1
   while (n > 0x7f) {
     n = Math.floor(n / 128)
     length++
   }
   return length
+}
+
+/** Writes `n` as a lib0 varUint at `pos`; returns the position after it. */
+export function writeVarUint(buf: Uint8Array, pos: number, n: number): number {
+  while (n > 0x7f) {
+    buf[pos++] = 0x80 | (n & 0x7f)
+    n = Math.floor(n / 128)
+  }
+  buf[pos++] = n
+  return pos
 }
 
 /**
@@ -113,13 +123,7 @@ function syncFrame(sub: number, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(headerLength + length)
   out[0] = MessageType.sync
   out[1] = sub
-  let n = length
-  let pos = 2
-  while (n > 0x7f) {
-    out[pos++] = 0x80 | (n & 0x7f)
-    n = Math.floor(n / 128)
-  }
-  out[pos] = n
+  writeVarUint(out, 2, length)
   out.set(payload, headerLength)
   return out
 }
