@@ -330,7 +330,7 @@ export class Room {
     this.boundPending()
   }
 
-  /** Whether Yjs holds updates back for missing dependencies (its state-as-update would include them). */
+  /** Whether Yjs holds updates back for missing dependencies (encodeIntegratedState leaves them out). */
   private holdsBack(): boolean {
     return this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null
   }
