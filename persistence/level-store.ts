@@ -129,20 +129,19 @@ export class LevelStore implements DocumentStore {
     const indexed: string[] = []
     try {
       const chained = this.db.batch()
+      // The first write of a room this process has not seen on disk also writes its index key.
+      const index = (room: string) => {
+        if (this.knownRooms.has(room)) return
+        chained.put(roomKey(room), EMPTY)
+        this.knownRooms.add(room)
+        indexed.push(room)
+      }
       for (const { room, seq, update } of batch.appends) {
-        if (!this.knownRooms.has(room)) {
-          chained.put(roomKey(room), EMPTY)
-          this.knownRooms.add(room)
-          indexed.push(room)
-        }
+        index(room)
         chained.put(logKey(room, seq), update)
       }
       for (const { room, snapshot, fromSeq, throughSeq } of batch.compactions) {
-        if (!this.knownRooms.has(room)) {
-          chained.put(roomKey(room), EMPTY)
-          this.knownRooms.add(room)
-          indexed.push(room)
-        }
+        index(room)
         chained.put(snapshotKey(room), encodeSnapshot(throughSeq, snapshot))
         for (let seq = fromSeq; seq <= throughSeq; seq++) chained.del(logKey(room, seq))
       }
