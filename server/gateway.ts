@@ -13,6 +13,7 @@ import type { Logger } from './logger.js'
 import type { Metrics } from './metrics.js'
 import { encodeSyncStep1 } from './protocol.js'
 import { parseRoomName } from './room-name.js'
+import { warmUpExchange } from './warm-up-socket.js'
 
 /** The room of the start-up warm-up socket; the NUL keeps it out of reach of any URL. */
 const WARM_UP_ROOM = '\u0000warm-up'
@@ -281,23 +282,9 @@ export class Gateway {
    * Opens one socket to this server and syncs an empty room through it, so the first real client after
    * a start does not pay for compiling the upgrade, storage and sync paths (about 10 ms).
    */
-  async warmUp(url: string): Promise<void> {
-    const client = new wsModule.WebSocket(url, { headers: { [WARM_UP_HEADER]: this.warmUpKey } })
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('warm-up timed out')), 3000)
-        client.once('error', reject)
-        client.once('open', () => client.send(encodeSyncStep1(new Uint8Array([0]))))
-        // The answer to our step 1 is a sync step 2: [0][1]…
-        client.on('message', (data: Buffer) => {
-          if (data[0] !== 0 || data[1] !== 1) return
-          clearTimeout(timer)
-          resolve()
-        })
-      })
-    } finally {
-      client.terminate()
-    }
+  async warmUp(host: string, port: number, path: string): Promise<void> {
+    const headers = { [WARM_UP_HEADER]: this.warmUpKey }
+    await warmUpExchange(host, port, path, headers, encodeSyncStep1(new Uint8Array([0])), 3000)
     // Return once the server side is gone too, so no trace of it is left in the counts.
     const deadline = Date.now() + 1000
     while ([...this.connections].some((c) => c.trusted) && Date.now() < deadline) {

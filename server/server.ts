@@ -136,16 +136,9 @@ export class PlaitServer {
       warmUpYjs()
       // Opening the store's tables is the first read's cost; a short scan of the room index pays it now.
       await this.store.listRooms({ limit: 1000 })
-      const { address, family, port } = this.address()
-      const host =
-        address === '0.0.0.0'
-          ? '127.0.0.1'
-          : address === '::'
-            ? '[::1]'
-            : family === 'IPv6'
-              ? `[${address}]`
-              : address
-      await this.gateway.warmUp(`ws://${host}:${port}${this.config.pathPrefix}/warm-up`)
+      const { address, port } = this.address()
+      const host = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address
+      await this.gateway.warmUp(host, port, `${this.config.pathPrefix}/warm-up`)
       this.log.debug({ ms: Math.round(performance.now() - started) }, 'warmed up')
     } catch (error) {
       this.log.debug({ err: error }, 'warm-up skipped')
