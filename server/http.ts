@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { extname, join } from 'node:path'
 import type { HttpBindings } from '@hono/node-server'
 import { Hono } from 'hono'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { type DocumentApiDeps, documentApi } from './document-api.js'
 
 export interface HttpDeps {
@@ -15,24 +16,43 @@ export interface HttpDeps {
   documents: DocumentApiDeps
 }
 
-function healthApp(deps: HttpDeps): Hono {
-  const app = new Hono()
-  app.get('/healthz', (c) =>
-    c.json({ status: deps.isAlive() ? 'ok' : 'stopping' }, deps.isAlive() ? 200 : 503),
-  )
-  app.get('/readyz', (c) =>
-    deps.isReady()
-      ? c.json({ status: 'ready' })
-      : c.json({ status: 'not ready', reason: 'storage is not open' }, 503),
-  )
-  return app
+/** A complete answer with a text body: what the probes and /metrics send, from Hono or from Node alone. */
+export interface PlainAnswer {
+  status: ContentfulStatusCode
+  contentType: string
+  body: string
 }
 
-function metricsApp(deps: HttpDeps): Hono {
+const json = (status: ContentfulStatusCode, value: unknown): PlainAnswer => ({
+  status,
+  contentType: 'application/json',
+  body: JSON.stringify(value),
+})
+
+/** GET /healthz, /readyz and /metrics; null for any other path. */
+export function probeAnswer(path: string, deps: HttpDeps): PlainAnswer | null {
+  switch (path) {
+    case '/healthz':
+      return deps.isAlive() ? json(200, { status: 'ok' }) : json(503, { status: 'stopping' })
+    case '/readyz':
+      return deps.isReady()
+        ? json(200, { status: 'ready' })
+        : json(503, { status: 'not ready', reason: 'storage is not open' })
+    case '/metrics':
+      return { status: 200, contentType: 'text/plain; version=0.0.4', body: deps.renderMetrics() }
+    default:
+      return null
+  }
+}
+
+function probesApp(deps: HttpDeps): Hono {
   const app = new Hono()
-  app.get('/metrics', (c) =>
-    c.text(deps.renderMetrics(), 200, { 'Content-Type': 'text/plain; version=0.0.4' }),
-  )
+  for (const path of ['/healthz', '/readyz', '/metrics']) {
+    app.get(path, (c) => {
+      const answer = probeAnswer(path, deps) as PlainAnswer
+      return c.body(answer.body, answer.status, { 'Content-Type': answer.contentType })
+    })
+  }
   return app
 }
 
@@ -108,8 +128,7 @@ function demoApp(root: string | null): Hono {
 
 export function createHttpApp(deps: HttpDeps): Hono<{ Bindings: HttpBindings }> {
   const app = new Hono<{ Bindings: HttpBindings }>()
-  app.route('/', healthApp(deps))
-  app.route('/', metricsApp(deps))
+  app.route('/', probesApp(deps))
   app.route('/api', apiApp(deps))
   app.route('/', demoApp(deps.demoDir))
   app.notFound((c) => c.json({ error: 'not found', path: c.req.path }, 404))

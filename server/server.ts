@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { HttpBindings } from '@hono/node-server'
-import { getRequestListener } from '@hono/node-server'
 import type { Hono } from 'hono'
 import { LevelStore } from '../persistence/level-store.js'
 import type { DocumentStore } from '../persistence/store.js'
@@ -14,7 +13,8 @@ import { Closes } from './close-codes.js'
 import { type Config, defaults, validateConfig } from './config.js'
 import { Gateway } from './gateway.js'
 import { GroupCommit } from './group-commit.js'
-import { createHttpApp } from './http.js'
+import { createHttpApp, type HttpDeps } from './http.js'
+import { createRequestListener } from './http-listener.js'
 import { createLogger, type Logger } from './logger.js'
 import { Metrics } from './metrics.js'
 import { type RoomMember, warmUpYjs } from './room.js'
@@ -71,7 +71,7 @@ export class PlaitServer {
       this.isReady(),
     )
     const demoDir = join(packageRoot(), 'web-demo', 'dist')
-    this.app = createHttpApp({
+    const httpDeps: HttpDeps = {
       isAlive: () => !this.stopping,
       isReady: () => this.isReady(),
       renderMetrics: () =>
@@ -89,8 +89,9 @@ export class PlaitServer {
         openRoom: (name) => this.registry.acquire(name),
         loadedRoom: (name) => this.registry.get(name),
       },
-    })
-    this.httpServer = createHttpServer(getRequestListener(this.app.fetch))
+    }
+    this.app = createHttpApp(httpDeps)
+    this.httpServer = createHttpServer(createRequestListener(this.app, httpDeps))
     this.httpServer.on('upgrade', (request, socket, head) =>
       this.gateway.handleUpgrade(request, socket, head),
     )

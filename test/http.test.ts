@@ -33,6 +33,30 @@ describe('HTTP on the same port', () => {
     assert.equal(ready.status, 200)
   })
 
+  test('probes answer HEAD and queries like GET; other methods and paths reach the app', async () => {
+    const head = await fetch(`${s.http}/healthz`, { method: 'HEAD' })
+    assert.equal(head.status, 200)
+    assert.equal(head.headers.get('content-type'), 'application/json')
+    assert.equal(await head.text(), '')
+    const queried = await fetch(`${s.http}/readyz?verbose=1`)
+    assert.deepEqual(await queried.json(), { status: 'ready' })
+    // The Hono side answers what the probes do not, also when several first requests arrive at once.
+    const answers = await Promise.all([
+      fetch(`${s.http}/healthz`, { method: 'POST' }),
+      fetch(`${s.http}/healthz/`),
+      fetch(`${s.http}/api/info`),
+    ])
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [404, 404, 200],
+    )
+    assert.deepEqual(await answers[0].json(), { error: 'not found', path: '/healthz' })
+    // The app answers the probes the same way for an embedder that mounts it elsewhere.
+    const viaApp = await s.server.app.request('/healthz')
+    assert.equal(viaApp.headers.get('content-type'), 'application/json')
+    assert.deepEqual(await viaApp.json(), { status: 'ok' })
+  })
+
   test('/metrics counts sockets, rooms, frames and persisted updates in Prometheus text', async () => {
     const client = connectProvider(s.url, 'metered')
     await synced(client)
