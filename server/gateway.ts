@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream'
 import type { RawData, WebSocket, WebSocketServer } from 'ws'
 import type { AuthVerdict } from './auth-gate.js'
 import { Closes } from './close-codes.js'
-import { requireCommonJs } from './commonjs.js'
+import { wsModule } from './commonjs.js'
 import type { Config } from './config.js'
 import { Connection, type ConnectionContext } from './connection.js'
 import type { Logger } from './logger.js'
@@ -20,8 +20,6 @@ const WARM_UP_ROOM = '\u0000warm-up'
 const WARM_UP_HEADER = 'x-plait-warm-up'
 
 import type { RoomRegistry } from './room-registry.js'
-
-const wsModule = requireCommonJs('ws') as typeof import('ws')
 
 export type Verifier = (token: string, room: string, request: IncomingMessage) => Promise<AuthVerdict>
 

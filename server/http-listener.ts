@@ -1,7 +1,8 @@
 // The port's HTTP entry point. Health checks and metrics scrapes, what a deployed server answers all day,
 // are answered by Node directly; every other request goes to the Hono app through @hono/node-server,
-// loaded at the first such request. Loading it makes Node load its fetch implementation (undici):
-// 11.7 MB of RSS and ~17 ms of start-up that a server only ever probed and scraped does not need.
+// loaded at the first such request. Loading it makes Node load its fetch implementation (undici),
+// which a server only ever probed and scraped does not need: without it plait idles 3.7 MB smaller and
+// answers its first /healthz ~24 ms sooner.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import type { HttpBindings } from '@hono/node-server'
 import type { Hono } from 'hono'

@@ -1,10 +1,10 @@
 // Structured JSON logs (pino). Every line about a socket carries its room and connection id; tokens
 // are never logged (the auth code passes only the user id).
 import type { DestinationStream, pino as Pino } from 'pino'
-import { requireCommonJs } from './commonjs.js'
+import { pinoModule } from './commonjs.js'
 import type { LogLevel } from './config.js'
 
-const { pino } = requireCommonJs('pino') as typeof import('pino')
+const { pino } = pinoModule
 
 export type Logger = Pino.Logger
 
