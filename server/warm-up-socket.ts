@@ -51,7 +51,8 @@ export function readWarmUpAnswer(bytes: Buffer): 'refused' | 'synced' | 'waiting
           ? bytes.readUInt16BE(at + 2)
           : Number(bytes.readBigUInt64BE(at + 2))
     const payload = at + headerLength
-    if (bytes.length >= payload + 2 && bytes[payload] === 0 && bytes[payload + 1] === 1) return 'synced'
+    const isStep2 = length >= 2 && bytes[payload] === 0 && bytes[payload + 1] === 1
+    if (isStep2 && bytes.length >= payload + 2) return 'synced'
     at = payload + length
   }
   return 'waiting'
