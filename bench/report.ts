@@ -64,7 +64,8 @@ function formatRatio(
   if (ref === 0) return plait === 0 ? '=' : '–'
   const ratio = plait / ref
   const better = metric.better === 'lower' ? ratio < 1 : ratio > 1
-  const text = ratio >= 100 || ratio < 0.01 ? ratio.toPrecision(2) : ratio.toFixed(2)
+  // toPrecision would print 100 as "1.0e+2".
+  const text = ratio >= 100 ? ratio.toFixed(0) : ratio < 0.01 ? ratio.toPrecision(2) : ratio.toFixed(2)
   return `${text}×${better ? ' ✓' : ''}`
 }
 
