@@ -4,6 +4,7 @@
 // client and ws's client side, used nowhere else (warm-up 27.5 -> 24.5 ms median over 10 starts).
 import { randomBytes } from 'node:crypto'
 import { connect } from 'node:net'
+import { frameHeaderLength } from './ws-frame.js'
 
 /** The HTTP/1.1 request that asks for a WebSocket upgrade of `path`. */
 export function encodeUpgradeRequest(path: string, headers: Record<string, string>): Buffer {
@@ -41,13 +42,12 @@ export function readWarmUpAnswer(bytes: Buffer): 'refused' | 'synced' | 'waiting
   if (!bytes.subarray(0, headEnd).toString('latin1').startsWith('HTTP/1.1 101')) return 'refused'
   let at = headEnd + 4
   while (at + 2 <= bytes.length) {
-    const length7 = bytes[at + 1] & 0x7f
-    const headerLength = length7 < 126 ? 2 : length7 === 126 ? 4 : 10
+    const headerLength = frameHeaderLength(bytes[at + 1])
     if (at + headerLength > bytes.length) return 'waiting'
     const length =
-      length7 < 126
-        ? length7
-        : length7 === 126
+      headerLength === 2
+        ? bytes[at + 1] & 0x7f
+        : headerLength === 4
           ? bytes.readUInt16BE(at + 2)
           : Number(bytes.readBigUInt64BE(at + 2))
     const payload = at + headerLength

@@ -24,8 +24,13 @@ export function encodeBinaryFrame(payload: Uint8Array): Buffer {
   return frame
 }
 
+/** The header size of an unmasked frame, from its second byte (the 7-bit length). */
+export function frameHeaderLength(secondByte: number): number {
+  const length7 = secondByte & 0x7f
+  return length7 < 126 ? 2 : length7 === 126 ? 4 : 10
+}
+
 /** The payload size of a frame made by encodeBinaryFrame (for byte counters). */
 export function framePayloadLength(frame: Uint8Array): number {
-  const length7 = frame[1] & 0x7f
-  return frame.byteLength - (length7 < 126 ? 2 : length7 === 126 ? 4 : 10)
+  return frame.byteLength - frameHeaderLength(frame[1])
 }
