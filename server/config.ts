@@ -26,6 +26,8 @@ export interface Config {
   /** fsync every write batch: survives power loss, not just a process crash, at a latency cost. */
   syncWrites: boolean
   maxAwarenessPerSocket: number
+  /** A busy room sends at most this many frames a second in all: one broadcast per members/(this/1000) ms. */
+  roomFramesPerSecond: number
   // Auth and abuse limits.
   authSecret: string | null
   authJwks: string | null
@@ -70,6 +72,7 @@ export const defaults: Config = {
   heartbeatMs: 30_000,
   syncWrites: false,
   maxAwarenessPerSocket: 16,
+  roomFramesPerSecond: 20_000,
   authSecret: null,
   authJwks: null,
   authIssuer: null,
@@ -272,6 +275,13 @@ const specs: OptionSpec[] = [
     help: 'frames per socket per second (4429)',
   },
   {
+    key: 'roomFramesPerSecond',
+    flag: 'room-frames-per-second',
+    env: 'ROOM_FRAMES_PER_SECOND',
+    kind: 'int',
+    help: 'frames a busy room sends per second in all: lower saves CPU, adds up to members/this s of latency',
+  },
+  {
     key: 'demo',
     flag: 'demo',
     env: 'DEMO',
@@ -367,6 +377,7 @@ export function validateConfig(config: Config): Config {
     'maxSocketsPerIp',
     'maxUpgradesPerIpPerMinute',
     'maxMessagesPerSecond',
+    'roomFramesPerSecond',
   ]
   for (const key of positive) {
     const value = config[key] as number

@@ -34,6 +34,7 @@ export interface RoomLimits {
   maxAwarenessPerSocket: number
   /** Also the bound on updates held back for missing dependencies. */
   maxFrameBytes: number
+  roomFramesPerSecond: number
 }
 
 export interface RoomEvents {
@@ -406,7 +407,7 @@ export class Room {
   }
 
   /**
-   * A broadcast costs one send per member, so a busy room is paced to at most 20,000 frames a second:
+   * A broadcast costs one send per member, so a busy room is paced to --room-frames-per-second (20,000):
    * one broadcast every members/20 ms (10 ms for 200 members), each carrying every update that became
    * durable meanwhile. Rooms under 20 members, and quiet rooms, broadcast at once. Against members/40,
    * hot-room bench (200 members), two runs each: server CPU at 200 updates/s 58-61 -> 39-40 %, at
@@ -414,7 +415,8 @@ export class Room {
    */
   private scheduleBroadcast(): void {
     if (this.broadcastTimer !== null) return
-    const wait = this.lastBroadcast + this.members.size / 20 - performance.now()
+    const interval = (this.members.size * 1000) / this.limits.roomFramesPerSecond
+    const wait = this.lastBroadcast + interval - performance.now()
     if (wait < 1) {
       this.broadcast()
       return

@@ -196,6 +196,10 @@ describe('configuration', () => {
     )
     assert.throws(() => loadConfig(['--max-frame', '10 parsecs'], {}), /--max-frame/)
     assert.throws(() => loadConfig(['--frobnicate'], {}), /--help/)
+    assert.throws(
+      () => loadConfig([], { ROOM_FRAMES_PER_SECOND: '0' }),
+      /--room-frames-per-second must be greater than 0/,
+    )
   })
 
   test('--help lists every option with its default', () => {

@@ -270,3 +270,34 @@ describe('sync with stock y-websocket providers', () => {
     for (const l of listeners) l.raw.close()
   })
 })
+
+describe('--room-frames-per-second', () => {
+  test('a busy room merges what became durable between its broadcasts, losing nothing', async () => {
+    // 20 frames a second for 2 members: one broadcast per 100 ms at most.
+    const s = await startServer({ roomFramesPerSecond: 20 })
+    const listener = new RawClient(`${s.url}/paced`)
+    const writer = connectProvider(s.url, 'paced')
+    try {
+      await listener.opened
+      await synced(writer)
+      for (let i = 0; i < 10; i++) {
+        writer.text.insert(writer.text.length, `${i};`)
+        // Each edit leaves in its own frame and reaches the server in its own turn.
+        await new Promise((r) => setTimeout(r, 2))
+      }
+      const doc = new Y.Doc()
+      const expected = '0;1;2;3;4;5;6;7;8;9;'
+      await waitFor(() => {
+        for (const frame of listener.framesOf(0, 2)) Y.applyUpdate(doc, frame.payload as Uint8Array)
+        return doc.getText('t').toString() === expected
+      }, 'the listener to hold all ten edits')
+      const frames = listener.framesOf(0, 2).length
+      assert.ok(frames <= 4, `ten edits in ~20 ms arrived in ${frames} frames, not merged`)
+    } finally {
+      writer.destroy()
+      listener.close()
+      await s.stop()
+      removeDir(s.dataDir)
+    }
+  })
+})
