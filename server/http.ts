@@ -29,28 +29,31 @@ const json = (status: ContentfulStatusCode, value: unknown): PlainAnswer => ({
   body: JSON.stringify(value),
 })
 
-/** GET /healthz, /readyz and /metrics; null for any other path. */
+/** GET /healthz, /readyz and /metrics: the one list both the Hono app and the plain listener answer from. */
+const probes: Record<string, (deps: HttpDeps) => PlainAnswer> = {
+  '/healthz': (deps) => (deps.isAlive() ? json(200, { status: 'ok' }) : json(503, { status: 'stopping' })),
+  '/readyz': (deps) =>
+    deps.isReady()
+      ? json(200, { status: 'ready' })
+      : json(503, { status: 'not ready', reason: 'storage is not open' }),
+  '/metrics': (deps) => ({
+    status: 200,
+    contentType: 'text/plain; version=0.0.4',
+    body: deps.renderMetrics(),
+  }),
+}
+
+/** The answer to GET `path` when it is a probe; null for any other path. */
 export function probeAnswer(path: string, deps: HttpDeps): PlainAnswer | null {
-  switch (path) {
-    case '/healthz':
-      return deps.isAlive() ? json(200, { status: 'ok' }) : json(503, { status: 'stopping' })
-    case '/readyz':
-      return deps.isReady()
-        ? json(200, { status: 'ready' })
-        : json(503, { status: 'not ready', reason: 'storage is not open' })
-    case '/metrics':
-      return { status: 200, contentType: 'text/plain; version=0.0.4', body: deps.renderMetrics() }
-    default:
-      return null
-  }
+  return Object.hasOwn(probes, path) ? probes[path](deps) : null
 }
 
 function probesApp(deps: HttpDeps): Hono {
   const app = new Hono()
-  for (const path of ['/healthz', '/readyz', '/metrics']) {
+  for (const [path, answer] of Object.entries(probes)) {
     app.get(path, (c) => {
-      const answer = probeAnswer(path, deps) as PlainAnswer
-      return c.body(answer.body, answer.status, { 'Content-Type': answer.contentType })
+      const { body, status, contentType } = answer(deps)
+      return c.body(body, status, { 'Content-Type': contentType })
     })
   }
   return app
