@@ -19,7 +19,7 @@ const scenarios: readonly Scenario[] = [fanout, hotRoom, idle, coldLoad, crash]
 
 const usage = `usage: npm run bench -- [${scenarios.map((s) => s.name).join('|')} ...] [options]
   (no scenario: all of them)
-  --targets <list>   comma-separated subset of ${allTargets.map((t) => t.name).join(',')} (default: all but plait-auth)
+  --targets <list>   comma-separated subset of ${allTargets.map((t) => t.name).join(',')} (default: all but plait-auth and ws-relay)
   --quick            small counts and short durations, for developing the bench
   --cpu-prof <dir>   run plait with node --cpu-prof, profiles written to <dir> when it stops
   --node-flags=<f>   extra node flags for the plait server, e.g. --node-flags="--trace-gc" (output: server log)
@@ -132,7 +132,8 @@ async function runOne(
   round: number,
 ) {
   const base = { target: target.name, label: target.label, metrics: {}, notes: [] }
-  const unavailable = target.isPlait && plaitBuildFailure !== null ? plaitBuildFailure : target.unavailable()
+  const unavailable =
+    target.isPlait && plaitBuildFailure !== null ? plaitBuildFailure : target.unavailable(scenario.name)
   if (unavailable !== null) {
     console.error(`  [${target.name}] skipped: ${unavailable}`)
     return { ...base, skipped: unavailable } satisfies TargetRun

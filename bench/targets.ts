@@ -6,7 +6,7 @@ import type { Framing } from './protocol.js'
 
 export const repoRoot = join(import.meta.dirname, '..')
 
-export type TargetName = 'y-websocket' | 'hocuspocus' | 'plait' | 'plait-auth'
+export type TargetName = 'y-websocket' | 'hocuspocus' | 'plait' | 'plait-auth' | 'ws-relay'
 
 export interface LaunchOptions {
   port: number
@@ -24,8 +24,8 @@ export interface Launch {
 export interface Target {
   readonly name: TargetName
   readonly label: string
-  /** Why this target cannot run now, or null when it can. */
-  unavailable(): string | null
+  /** Why this target cannot run `scenario` now, or null when it can. */
+  unavailable(scenario: string): string | null
   launch(options: LaunchOptions): Launch
   /** HTTP path that answers 200 once the server accepts sockets. */
   readonly readyPath: string
@@ -138,7 +138,26 @@ const hocuspocus: Target = {
   isPlait: false,
 }
 
-export const allTargets: readonly Target[] = [yWebsocket, hocuspocus, plait, plaitAuth]
+/** Scenarios that read documents back after a restart: nothing to measure on a server that stores nothing. */
+const needsStorage = new Set(['cold-load', 'crash'])
+
+/** The floor: a bare `ws` relay that stores nothing (targets/ws-relay-server.mjs). */
+const wsRelay: Target = {
+  name: 'ws-relay',
+  label: 'bare ws relay (no storage, no document)',
+  unavailable: (scenario) =>
+    needsStorage.has(scenario) ? `it stores nothing, so ${scenario} has nothing to measure` : null,
+  launch: ({ port }) => ({
+    nodeArgs: [join(repoRoot, 'bench', 'targets', 'ws-relay-server.mjs'), String(port), '127.0.0.1'],
+    env: {},
+  }),
+  readyPath: '/',
+  framing: () => ({ prefix: null }),
+  authToken: noToken,
+  isPlait: false,
+}
+
+export const allTargets: readonly Target[] = [yWebsocket, hocuspocus, plait, plaitAuth, wsRelay]
 /** What runs without --targets: plait against the two reference servers. */
 export const defaultTargets: readonly Target[] = [yWebsocket, hocuspocus, plait]
 
