@@ -27,7 +27,7 @@ const usage = `usage: npm run bench -- [${scenarios.map((s) => s.name).join('|')
                      (default: 3 for fanout and idle, whose numbers move with the machine's load; 1 else)
   --keep             keep the scratch directory (data and each server's log) after a clean run
   --no-build         do not run \`npm run build\` before benchmarking plait (use dist/ as it is)
-  --out <dir>        where results go (default bench/results)
+  --out <dir>        where results go (default bench/results: <date>-<HHMM>.md, UTC start of the run)
   --no-write         print only, write no result files`
 
 function parse() {
@@ -56,6 +56,8 @@ function parse() {
     positionals.length === 0
       ? [...scenarios]
       : positionals.map((name) => scenarios.find((s) => s.name === name))
+  if (values.out !== undefined && values['no-write'])
+    throw new Error(`--out and --no-write together would write nothing; drop one\n${usage}`)
   const unknownScenario = positionals.find((name) => !scenarios.some((s) => s.name === name))
   if (unknownScenario !== undefined) throw new Error(`unknown scenario '${unknownScenario}'\n${usage}`)
   const targetNames = values.targets
@@ -80,6 +82,11 @@ function parse() {
     write: !values['no-write'],
     build: !values['no-build'],
   }
+}
+
+/** `2026-11-26T03:48:25.123Z` → `2026-11-26-0348`: the results file of a run started then. */
+function resultName(isoDate: string): string {
+  return `${isoDate.slice(0, 10)}-${isoDate.slice(11, 13)}${isoDate.slice(14, 16)}`
 }
 
 /** Pins every thread of this process (the load generator) to core 1, so the server has core 0 to itself. */
@@ -300,7 +307,8 @@ async function main(): Promise<void> {
     mkdirSync(opts.outDir, { recursive: true })
     const stamp = machine.date.slice(0, 19).replace(/[:T]/g, '-')
     const suffix = opts.quick ? '-quick' : ''
-    const mdPath = join(opts.outDir, `${machine.date.slice(0, 10)}${suffix}.md`)
+    // Named for the run's start (UTC, to the minute), so a second run the same day keeps the first.
+    const mdPath = join(opts.outDir, `${resultName(machine.date)}${suffix}.md`)
     const jsonPath = join(opts.outDir, `${stamp}${suffix}.json`)
     writeFileSync(mdPath, `${markdown}\n`)
     writeFileSync(
