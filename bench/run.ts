@@ -130,6 +130,14 @@ function plaitNodeFlags(opts: ReturnType<typeof parse>): string[] {
   return [...profile, ...opts.nodeFlags]
 }
 
+/** Why `target` cannot run `scenario`, or null when it can. */
+function whyNotRun(scenario: Scenario, target: Target): string | null {
+  if (target.isPlait && plaitBuildFailure !== null) return plaitBuildFailure
+  if (scenario.readsStoredDocuments && !target.storesDocuments)
+    return `it stores nothing, so ${scenario.name} has nothing to measure`
+  return target.unavailable()
+}
+
 async function runOne(
   scenario: Scenario,
   target: Target,
@@ -139,8 +147,7 @@ async function runOne(
   round: number,
 ) {
   const base = { target: target.name, label: target.label, metrics: {}, notes: [] }
-  const unavailable =
-    target.isPlait && plaitBuildFailure !== null ? plaitBuildFailure : target.unavailable(scenario.name)
+  const unavailable = whyNotRun(scenario, target)
   if (unavailable !== null) {
     console.error(`  [${target.name}] skipped: ${unavailable}`)
     return { ...base, skipped: unavailable } satisfies TargetRun

@@ -42,6 +42,8 @@ export interface Scenario {
   metrics: Metric[]
   /** How many rounds a full run makes by default (1 when unset); see --rounds. */
   rounds?: number
+  /** Reads documents back after a restart: a target that stores nothing is skipped. */
+  readsStoredDocuments?: boolean
   run(ctx: RunContext): Promise<ScenarioOutcome>
 }
 

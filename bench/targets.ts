@@ -24,8 +24,10 @@ export interface Launch {
 export interface Target {
   readonly name: TargetName
   readonly label: string
-  /** Why this target cannot run `scenario` now, or null when it can. */
-  unavailable(scenario: string): string | null
+  /** Why this target cannot run now, or null when it can. */
+  unavailable(): string | null
+  /** Keeps documents across a restart (false: scenarios that read them back skip this target). */
+  readonly storesDocuments: boolean
   launch(options: LaunchOptions): Launch
   /** HTTP path that answers 200 once the server accepts sockets. */
   readonly readyPath: string
@@ -77,6 +79,7 @@ const plait: Target = {
   readyPath: '/healthz',
   framing: () => ({ prefix: null }),
   authToken: noToken,
+  storesDocuments: true,
   isPlait: true,
 }
 
@@ -115,6 +118,7 @@ const yWebsocket: Target = {
   readyPath: '/',
   framing: () => ({ prefix: null }),
   authToken: noToken,
+  storesDocuments: true,
   isPlait: false,
 }
 
@@ -135,18 +139,16 @@ const hocuspocus: Target = {
   framing: (room) => ({ prefix: room }),
   // Its bench server accepts any token; the message must still come first.
   authToken: async () => 'bench',
+  storesDocuments: true,
   isPlait: false,
 }
-
-/** Scenarios that read documents back after a restart: nothing to measure on a server that stores nothing. */
-const needsStorage = new Set(['cold-load', 'crash'])
 
 /** The floor: a bare `ws` relay that stores nothing (targets/ws-relay-server.mjs). */
 const wsRelay: Target = {
   name: 'ws-relay',
   label: 'bare ws relay (no storage, no document)',
-  unavailable: (scenario) =>
-    needsStorage.has(scenario) ? `it stores nothing, so ${scenario} has nothing to measure` : null,
+  unavailable: () => null,
+  storesDocuments: false,
   launch: ({ port }) => ({
     nodeArgs: [join(repoRoot, 'bench', 'targets', 'ws-relay-server.mjs'), String(port), '127.0.0.1'],
     env: {},

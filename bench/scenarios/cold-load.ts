@@ -57,6 +57,7 @@ async function writeHistory(ctx: RunContext, updates: number): Promise<string> {
 
 export const coldLoad: Scenario = {
   name: 'cold-load',
+  readsStoredDocuments: true,
   title: 'Cold load: long history after a restart',
   description:
     'One writer makes N small edits through the server (one update per frame), then the server is stopped (SIGTERM once idle) ' +

@@ -13,6 +13,7 @@ const key = (client: number, seq: number) => `${client}.${seq}`
 
 export const crash: Scenario = {
   name: 'crash',
+  readsStoredDocuments: true,
   title: 'Crash: kill -9 mid-stream, then restart',
   description:
     'Writers type at a steady rate while observers record every marker they receive; the server is killed with SIGKILL ' +
