@@ -10,6 +10,8 @@ export const Closes = {
   tryAgainLater: 1013,
   unauthenticated: 4401,
   forbidden: 4403,
+  /** The document (or one frame of it) is over --max-document-size; stock clients do not retry 44xx. */
+  documentTooLarge: 4413,
   authTimeout: 4408,
   rateLimited: 4429,
 } as const

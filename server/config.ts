@@ -11,8 +11,11 @@ export interface Config {
   logLevel: LogLevel
   /** Optional path prefix before the room name, e.g. "/collab" for ws://host/collab/<room>. */
   pathPrefix: string
-  /** Largest accepted WebSocket frame; bigger frames close the socket with 1009. */
-  maxFrameBytes: number
+  /**
+   * Largest document a room may hold, and so the largest frame accepted: a client's first sync step 2
+   * carries its whole missing state in one frame. Past it: 4413, which stock clients do not retry.
+   */
+  maxDocumentBytes: number
   /** A socket whose unsent data passes this is closed with 1013 (it is not reading). */
   maxBufferedBytes: number
   maxRooms: number
@@ -41,7 +44,16 @@ export interface Config {
   allowedOrigins: string[]
   maxSocketsPerIp: number
   maxUpgradesPerIpPerMinute: number
+  /** Frames per socket per second once its burst is spent; past it the socket is read more slowly. */
   maxMessagesPerSecond: number
+  /** Frames a socket may send at once before the rate applies (a paste, an offline replay, an import). */
+  messageBurst: number
+  /** Bytes per socket per second once its burst (one whole document) is spent. */
+  maxBytesPerSecond: number
+  /** Largest awareness state (one client's presence, JSON) a socket may send (1007 past it). */
+  maxAwarenessStateBytes: number
+  /** With auth on, write the verified user id into each awareness state a socket sends (`user.id`). */
+  awarenessUserId: boolean
   /** Serve the demo editor at / (its built files). */
   demo: boolean
 }
@@ -54,6 +66,8 @@ interface OptionSpec {
   env: string
   kind: Kind
   help: string
+  /** Earlier names of the flag and variable, still read. */
+  formerly?: { flag: string; env: string }
 }
 
 export const defaults: Config = {
@@ -62,7 +76,7 @@ export const defaults: Config = {
   dataDir: './data',
   logLevel: 'info',
   pathPrefix: '',
-  maxFrameBytes: 16 * 1024 * 1024,
+  maxDocumentBytes: 64 * 1024 * 1024,
   maxBufferedBytes: 8 * 1024 * 1024,
   maxRooms: 10_000,
   maxClientsPerRoom: 1_000,
@@ -83,9 +97,13 @@ export const defaults: Config = {
   preAuthMaxFrames: 64,
   preAuthMaxBytes: 1024 * 1024,
   allowedOrigins: [],
-  maxSocketsPerIp: 256,
-  maxUpgradesPerIpPerMinute: 600,
-  maxMessagesPerSecond: 500,
+  maxSocketsPerIp: 1_000,
+  maxUpgradesPerIpPerMinute: 3_000,
+  maxMessagesPerSecond: 1_000,
+  messageBurst: 20_000,
+  maxBytesPerSecond: 4 * 1024 * 1024,
+  maxAwarenessStateBytes: 64 * 1024,
+  awarenessUserId: false,
   demo: true,
 }
 
@@ -120,11 +138,12 @@ const specs: OptionSpec[] = [
     help: 'URL path before the room name',
   },
   {
-    key: 'maxFrameBytes',
-    flag: 'max-frame',
-    env: 'MAX_FRAME',
+    key: 'maxDocumentBytes',
+    flag: 'max-document-size',
+    env: 'MAX_DOCUMENT_SIZE',
     kind: 'bytes',
-    help: 'largest frame accepted (1009)',
+    help: 'largest document a room holds, and so the largest frame (a first sync carries it whole); 4413 past it',
+    formerly: { flag: 'max-frame', env: 'MAX_FRAME' },
   },
   {
     key: 'maxBufferedBytes',
@@ -272,7 +291,35 @@ const specs: OptionSpec[] = [
     flag: 'max-messages-per-second',
     env: 'MAX_MESSAGES_PER_SECOND',
     kind: 'int',
-    help: 'frames per socket per second (4429)',
+    help: 'frames per socket per second after its burst; past it the socket is read slower, never closed',
+  },
+  {
+    key: 'messageBurst',
+    flag: 'message-burst',
+    env: 'MESSAGE_BURST',
+    kind: 'int',
+    help: 'frames a socket may send at once before --max-messages-per-second applies',
+  },
+  {
+    key: 'maxBytesPerSecond',
+    flag: 'max-bytes-per-second',
+    env: 'MAX_BYTES_PER_SECOND',
+    kind: 'bytes',
+    help: 'bytes per socket per second after a burst of one whole document; past it the socket is read slower',
+  },
+  {
+    key: 'maxAwarenessStateBytes',
+    flag: 'max-awareness-state',
+    env: 'MAX_AWARENESS_STATE',
+    kind: 'bytes',
+    help: "largest awareness state (one client's presence JSON); 1007 past it",
+  },
+  {
+    key: 'awarenessUserId',
+    flag: 'awareness-user-id',
+    env: 'AWARENESS_USER_ID',
+    kind: 'bool',
+    help: "with auth on, write the token's user id into each awareness state as user.id",
   },
   {
     key: 'roomFramesPerSecond',
@@ -363,7 +410,7 @@ export function validateConfig(config: Config): Config {
     )
   }
   const positive: (keyof Config)[] = [
-    'maxFrameBytes',
+    'maxDocumentBytes',
     'maxBufferedBytes',
     'maxRooms',
     'maxClientsPerRoom',
@@ -377,6 +424,9 @@ export function validateConfig(config: Config): Config {
     'maxSocketsPerIp',
     'maxUpgradesPerIpPerMinute',
     'maxMessagesPerSecond',
+    'messageBurst',
+    'maxBytesPerSecond',
+    'maxAwarenessStateBytes',
     'roomFramesPerSecond',
   ]
   for (const key of positive) {
@@ -384,7 +434,9 @@ export function validateConfig(config: Config): Config {
     if (!(value > 0))
       throw new ConfigError(`--${specs.find((s) => s.key === key)?.flag} must be greater than 0`)
   }
-  if (config.maxFrameBytes < 1024) throw new ConfigError('--max-frame must be at least 1KiB')
+  if (config.maxDocumentBytes < 1024) throw new ConfigError('--max-document-size must be at least 1KiB')
+  // ws keeps its frame limit in a 32-bit integer.
+  if (config.maxDocumentBytes > 2 ** 31 - 1) throw new ConfigError('--max-document-size must be below 2GiB')
   return config
 }
 
@@ -416,8 +468,11 @@ export function helpText(): string {
 export function loadConfig(argv: string[], env: Record<string, string | undefined>): Config | 'help' {
   const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } }
   for (const spec of specs) {
-    options[spec.flag] = { type: spec.kind === 'bool' ? 'boolean' : 'string' }
-    if (spec.kind === 'bool') options[`no-${spec.flag}`] = { type: 'boolean' }
+    for (const flag of [spec.flag, spec.formerly?.flag]) {
+      if (flag === undefined) continue
+      options[flag] = { type: spec.kind === 'bool' ? 'boolean' : 'string' }
+      if (spec.kind === 'bool') options[`no-${flag}`] = { type: 'boolean' }
+    }
   }
   let values: Record<string, string | boolean | undefined>
   try {
@@ -429,14 +484,17 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   const config: Config = { ...defaults, allowedOrigins: [...defaults.allowedOrigins] }
   const target = config as unknown as Record<string, unknown>
   for (const spec of specs) {
-    const fromEnv = env[spec.env]
-    if (fromEnv !== undefined) target[spec.key] = parseValue(spec, fromEnv, spec.env)
-    const fromFlag = values[spec.flag]
+    const former = spec.formerly
+    const envName = env[spec.env] === undefined && former !== undefined ? former.env : spec.env
+    const fromEnv = env[envName]
+    if (fromEnv !== undefined) target[spec.key] = parseValue(spec, fromEnv, envName)
+    const flagName = values[spec.flag] === undefined && former !== undefined ? former.flag : spec.flag
+    const fromFlag = values[flagName]
     if (spec.kind === 'bool') {
       if (fromFlag === true) target[spec.key] = true
       if (values[`no-${spec.flag}`] === true) target[spec.key] = false
     } else if (typeof fromFlag === 'string') {
-      target[spec.key] = parseValue(spec, fromFlag, `--${spec.flag}`)
+      target[spec.key] = parseValue(spec, fromFlag, `--${flagName}`)
     }
   }
   return validateConfig(config)

@@ -1,5 +1,6 @@
 // One WebSocket for one document: its state (authenticating → joining → open → closed), the bounded
-// queue of frames that arrive before it may act, rate and backpressure limits, and clean closing.
+// queue of frames that arrive before it may act, its rate (slowed by backpressure, never closed for it),
+// and clean closing.
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { AuthVerdict } from './auth-gate.js'
@@ -11,6 +12,8 @@ import {
   encodePermissionDenied,
   ProtocolError,
 } from './protocol.js'
+import type { RateLimits } from './rate-budget.js'
+import { ReadGate } from './read-gate.js'
 import type { Room, RoomMember } from './room.js'
 import { framePayloadLength } from './ws-frame.js'
 
@@ -21,10 +24,10 @@ export interface ConnectionContext {
     maxBufferedBytes: number
     preAuthMaxFrames: number
     preAuthMaxBytes: number
-    maxMessagesPerSecond: number
     maxClientsPerRoom: number
     authTimeoutMs: number
   }
+  readonly rate: RateLimits
   /** Verifies a token for this connection's room; null when auth is off. */
   readonly verify: ((token: string, connection: Connection) => Promise<AuthVerdict>) | null
   acquireRoom(name: string): Room | null
@@ -32,7 +35,9 @@ export interface ConnectionContext {
   logError(connection: Connection, error: unknown): string
 }
 
-type ConnectionState = 'authenticating' | 'verifying' | 'joining' | 'open' | 'closing' | 'closed'
+// 'draining': closed by the server for a restart; frames the client sent before it saw the close are
+// still applied, so a shutdown loses nothing that reached the socket.
+type ConnectionState = 'authenticating' | 'verifying' | 'joining' | 'open' | 'draining' | 'closing' | 'closed'
 
 let nextId = 1
 
@@ -50,8 +55,10 @@ export class Connection implements RoomMember {
   readonly authDeadline: number
   private queue: Uint8Array[] | null = null
   private queuedBytes = 0
-  private rateWindowStart = 0
-  private rateCount = 0
+  private readonly gate: ReadGate
+  // Buffered bytes that belong to whole-document frames (sync step 2) sent to this socket: a first sync
+  // may be far larger than --max-buffered and must not count as falling behind while it drains.
+  private wholeStateBytes = 0
   private closeCode = 0
 
   constructor(
@@ -65,6 +72,7 @@ export class Connection implements RoomMember {
     readonly trusted = false,
   ) {
     this.authDeadline = this.openedAt + ctx.limits.authTimeoutMs
+    this.gate = new ReadGate(ws, ctx.rate, ctx.metrics, this.openedAt)
     const admitted = ctx.verify === null || trusted
     this.state = admitted ? 'joining' : 'authenticating'
     if (admitted) this.joinRoom()
@@ -82,10 +90,11 @@ export class Connection implements RoomMember {
     metrics.bytesIn += data.byteLength
     this.awaitingPong = false
     if (this.state === 'closing' || this.state === 'closed') return
-    if (!this.withinRate()) {
-      this.close(Closes.rateLimited, 'too many messages; slow down')
+    if (this.state === 'draining') {
+      if (isBinary) this.process(data)
       return
     }
+    this.gate.spend(data.byteLength)
     if (!isBinary) {
       this.close(Closes.protocolError, 'text frames are not part of the protocol; send binary frames')
       return
@@ -96,15 +105,6 @@ export class Connection implements RoomMember {
     }
     if (this.state === 'authenticating' && this.isTokenFrame(data)) return
     this.enqueue(data)
-  }
-
-  private withinRate(): boolean {
-    const now = Date.now()
-    if (now - this.rateWindowStart >= 1000) {
-      this.rateWindowStart = now
-      this.rateCount = 0
-    }
-    return ++this.rateCount <= this.ctx.limits.maxMessagesPerSecond
   }
 
   /** While authenticating: a token frame starts verification; returns false for any other frame. */
@@ -150,16 +150,23 @@ export class Connection implements RoomMember {
     )
   }
 
+  /**
+   * Frames before the verdict wait in order. A full queue stops reading the socket until the verdict,
+   * so a stock client's burst is held, not refused; ws still hands over what it had read by then (one
+   * read of the socket). Only a queue past twice its byte bound (one frame far larger than
+   * --pre-auth-max-bytes, say) closes the socket with 4429: that memory is spent before anyone is known.
+   */
   private enqueue(data: Uint8Array): void {
-    const limits = this.ctx.limits
+    const { preAuthMaxFrames, preAuthMaxBytes } = this.ctx.limits
     const queue = this.queue ?? []
     this.queue = queue
     this.queuedBytes += data.byteLength
-    if (queue.length >= limits.preAuthMaxFrames || this.queuedBytes > limits.preAuthMaxBytes) {
-      this.close(Closes.rateLimited, 'too many frames before the connection was admitted')
+    if (this.queuedBytes > 2 * preAuthMaxBytes) {
+      this.close(Closes.rateLimited, 'too much data before the token was verified; send the token first')
       return
     }
     queue.push(data)
+    if (queue.length >= preAuthMaxFrames || this.queuedBytes >= preAuthMaxBytes) this.gate.holdForQueue()
   }
 
   private joinRoom(): void {
@@ -203,6 +210,7 @@ export class Connection implements RoomMember {
     this.queue = null
     this.queuedBytes = 0
     if (queue !== null) for (const frame of queue) if (this.state === 'open') this.process(frame)
+    this.gate.releaseQueue()
   }
 
   private process(frame: Uint8Array): void {
@@ -222,7 +230,10 @@ export class Connection implements RoomMember {
 
   /** Sends to an admitted socket; a socket too far behind is closed instead (1013). */
   send(frame: Uint8Array): void {
-    if (this.mayReceive()) this.sendRaw(frame)
+    if (!this.mayReceive()) return
+    this.sendRaw(frame)
+    // A sync step 2 is the document: everything buffered up to its end may drain at the client's pace.
+    if (frame[0] === 0 && frame[1] === 1) this.wholeStateBytes = this.ws.bufferedAmount
   }
 
   /**
@@ -239,7 +250,10 @@ export class Connection implements RoomMember {
   /** Whether this socket takes frames now; one too far behind is closed here instead (1013). */
   private mayReceive(): boolean {
     if (this.state !== 'open') return false
-    if (this.ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
+    const buffered = this.ws.bufferedAmount
+    // Buffers drain in order, so what is left of a whole-document frame is at most what is buffered.
+    if (this.wholeStateBytes > buffered) this.wholeStateBytes = buffered
+    if (buffered - this.wholeStateBytes > this.ctx.limits.maxBufferedBytes) {
       this.close(Closes.tryAgainLater, 'client is not reading fast enough')
       // Its buffer is what we want to free: do not wait for a close handshake it will not read.
       setTimeout(() => this.ws.terminate(), 1000).unref()
@@ -254,12 +268,21 @@ export class Connection implements RoomMember {
     this.ctx.metrics.bytesOut += frame.byteLength
   }
 
-  close(code: number, reason: string): void {
-    if (this.state === 'closing' || this.state === 'closed') return
-    this.state = 'closing'
+  /**
+   * Closes the socket. With `drain` (a restart), an open socket stays in its room until the client
+   * answers the close: what it sent before it saw the close is still applied and stored.
+   */
+  close(code: number, reason: string, drain = false): void {
+    if (this.state === 'closing' || this.state === 'closed' || this.state === 'draining') return
     this.closeCode = code
-    this.queue = null
-    this.leaveRoom()
+    this.gate.open()
+    if (drain && this.state === 'open') {
+      this.state = 'draining'
+    } else {
+      this.state = 'closing'
+      this.queue = null
+      this.leaveRoom()
+    }
     // Close reasons are limited to 123 bytes by the protocol.
     this.ws.close(code, truncateUtf8(reason, 123))
   }
@@ -280,6 +303,7 @@ export class Connection implements RoomMember {
     if (this.state === 'closed') return
     this.state = 'closed'
     this.queue = null
+    this.gate.open()
     this.leaveRoom()
     this.ctx.onClosed(this, this.closeCode || code, reason)
   }

@@ -9,6 +9,7 @@ import { Closes } from './close-codes.js'
 import { wsModule } from './commonjs.js'
 import type { Config } from './config.js'
 import { Connection, type ConnectionContext } from './connection.js'
+import { documentSocketClass } from './document-socket.js'
 import type { Logger } from './logger.js'
 import type { Metrics } from './metrics.js'
 import { encodeSyncStep1 } from './protocol.js'
@@ -42,7 +43,7 @@ function onError(this: WebSocket, error: Error & { code?: string }): void {
   // ws closes the socket itself after a protocol error; without this listener Node would crash.
   const code =
     error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
-      ? Closes.tooBig
+      ? Closes.documentTooLarge
       : error.code === 'WS_ERR_INVALID_UTF8'
         ? Closes.invalidPayload
         : Closes.protocolError
@@ -54,6 +55,8 @@ function onError(this: WebSocket, error: Error & { code?: string }): void {
 function destroyOnError(this: Duplex): void {
   this.destroy()
 }
+
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 
 const statusText: Record<number, string> = {
   400: 'Bad Request',
@@ -86,13 +89,21 @@ export class Gateway {
   ) {
     this.wss = new wsModule.WebSocketServer({
       noServer: true,
-      maxPayload: config.maxFrameBytes,
+      maxPayload: config.maxDocumentBytes,
       perMessageDeflate: false,
       clientTracking: false,
+      WebSocket: documentSocketClass((ws, bytes) => this.frameTooBig(ws, bytes)),
     })
     this.context = {
       metrics,
       limits: config,
+      rate: {
+        framesPerSecond: config.maxMessagesPerSecond,
+        frameBurst: config.messageBurst,
+        bytesPerSecond: config.maxBytesPerSecond,
+        // A socket may always send one whole document at once: a first sync step 2 carries it.
+        byteBurst: config.maxDocumentBytes,
+      },
       verify: verifier === null ? null : (token, connection) => this.verify(token, connection),
       acquireRoom: (name) => registry.acquire(name),
       onClosed: (connection, code, reason) => this.onConnectionClosed(connection, code, reason),
@@ -109,6 +120,19 @@ export class Gateway {
     this.heartbeat.unref()
     this.authSweep = verifier === null ? null : setInterval(() => this.expireAuth(), 250)
     this.authSweep?.unref()
+  }
+
+  /** A frame over --max-document-size: logged with its room and counted; returns the close reason. */
+  private frameTooBig(ws: WebSocket, bytes: number | null): string {
+    const limit = this.config.maxDocumentBytes
+    const connection = connectionFor(ws) as Connection | undefined
+    this.metrics.framesTooLarge++
+    this.log.warn(
+      { room: connection?.roomName, conn: connection?.id, bytes: bytes ?? undefined, limit },
+      'refused a frame over --max-document-size',
+    )
+    const size = bytes === null ? 'over' : `${mib(bytes)}, over`
+    return `document too large: a frame of ${size} the server's limit of ${mib(limit)} (--max-document-size)`
   }
 
   get openSockets(): number {
@@ -297,8 +321,9 @@ export class Gateway {
     if (this.authSweep) clearInterval(this.authSweep)
   }
 
-  closeAll(code: number, reason: string): void {
-    for (const connection of this.connections) connection.close(code, reason)
+  /** Closes every socket; with `drain`, what clients sent before they saw the close is still applied. */
+  closeAll(code: number, reason: string, drain = false): void {
+    for (const connection of this.connections) connection.close(code, reason, drain)
   }
 
   /** Drops sockets that did not finish their close handshake. */

@@ -39,6 +39,15 @@ export class Metrics {
   persistFailures = 0
   compactions = 0
   socketsOpened = 0
+  /** Times a socket stopped being read for its rate or a full pre-admission queue, and for how long. */
+  socketPauses = 0
+  pausedMs = 0
+  framesTooLarge = 0
+  /** Awareness changes for client ids another socket owns: spoofing, or a stale reconnect. */
+  awarenessIgnored = 0
+  /** Updates held back for missing dependencies, and those dropped past the bounds. */
+  updatesHeldBack = 0
+  heldBackDropped = 0
   readonly persistLatency = new Histogram()
   readonly relayLatency = new Histogram()
   readonly closesByCode = new Map<number, number>()
@@ -70,6 +79,32 @@ export class Metrics {
     counter('plait_persist_batches_total', 'Write batches (group commits) to storage', this.persistBatches)
     counter('plait_persist_failures_total', 'Write batches that failed', this.persistFailures)
     counter('plait_compactions_total', 'Room logs compacted into a snapshot', this.compactions)
+    counter(
+      'plait_socket_pauses_total',
+      'Times a socket stopped being read (over its rate, or its pre-admission queue full)',
+      this.socketPauses,
+    )
+    counter('plait_socket_paused_seconds_total', 'Time sockets spent not being read', this.pausedMs / 1000)
+    counter(
+      'plait_frames_too_large_total',
+      'Frames refused for being over --max-document-size (4413)',
+      this.framesTooLarge,
+    )
+    counter(
+      'plait_awareness_ignored_total',
+      'Awareness changes ignored because another socket owns that client id',
+      this.awarenessIgnored,
+    )
+    counter(
+      'plait_updates_held_back_total',
+      'Updates (or parts) held back because they depend on changes the room does not have',
+      this.updatesHeldBack,
+    )
+    counter(
+      'plait_held_back_dropped_total',
+      'Held-back updates dropped past their bounds (the sender was closed and resyncs)',
+      this.heldBackDropped,
+    )
     out.push(this.persistLatency.render('plait_persist_batch_seconds', 'Time to write one batch to storage'))
     out.push(
       this.relayLatency.render(

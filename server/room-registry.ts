@@ -19,6 +19,9 @@ export class RoomRegistry {
   private readonly roomEvents: RoomEvents = {
     onFailed: (failed) => this.forget(failed),
     onRelayed: (ms) => this.metrics.relayLatency.observe(ms),
+    count: (what, n) => {
+      this.metrics[what] += n
+    },
   }
 
   constructor(

@@ -2,9 +2,10 @@
 // client sends reaches anyone else before it is durable.
 import * as Y from 'yjs'
 import type { Compaction, DocumentStore } from '../persistence/store.js'
-import { AwarenessState, decodeAwarenessUpdate } from './awareness-state.js'
+import { type AwarenessChange, AwarenessState, decodeAwarenessUpdate } from './awareness-state.js'
 import { Closes } from './close-codes.js'
 import type { GroupCommit } from './group-commit.js'
+import { HeldBack } from './held-back.js'
 import type { Logger } from './logger.js'
 import {
   type ClientMessage,
@@ -20,6 +21,8 @@ import { encodeBinaryFrame } from './ws-frame.js'
 export interface RoomMember {
   readonly id: number
   readonly canWrite: boolean
+  /** The verified user (null without auth). */
+  readonly userId: string | null
   /** Sequence number of the last update this member made (0: none); set by the room. */
   lastUpdateSeq: number
   send(frame: Uint8Array): void
@@ -32,8 +35,11 @@ export interface RoomLimits {
   compactEntries: number
   compactBytes: number
   maxAwarenessPerSocket: number
-  /** Also the bound on updates held back for missing dependencies. */
-  maxFrameBytes: number
+  maxAwarenessStateBytes: number
+  /** Stamp each awareness state with the sender's verified user id (user.id). */
+  awarenessUserId: boolean
+  /** A room's document may not grow past this (4413). */
+  maxDocumentBytes: number
   roomFramesPerSecond: number
 }
 
@@ -42,6 +48,8 @@ export interface RoomEvents {
   onRelayed(ms: number): void
   /** The room can no longer be trusted in memory (a write failed); the registry forgets it. */
   onFailed(room: Room): void
+  /** Counts for /metrics. */
+  count(what: 'updatesHeldBack' | 'heldBackDropped' | 'awarenessIgnored', n: number): void
 }
 
 /**
@@ -75,6 +83,18 @@ function encodeIntegratedState(doc: Y.Doc, stateVector?: Uint8Array): Uint8Array
     store.pendingStructs = pendingStructs
     store.pendingDs = pendingDs
   }
+}
+
+/** Awareness states with the sender's verified user id written in as user.id (other user fields kept). */
+function stampUserId(changes: AwarenessChange[], userId: string): AwarenessChange[] {
+  return changes.map((change) => {
+    if (change.state === 'null') return change
+    const state: unknown = JSON.parse(change.state)
+    if (state === null || typeof state !== 'object' || Array.isArray(state)) return change
+    const record = state as Record<string, unknown>
+    const user = record.user !== null && typeof record.user === 'object' ? record.user : {}
+    return { ...change, state: JSON.stringify({ ...record, user: { ...user, id: userId } }) }
+  })
 }
 
 /** A client that has nothing yet: its state vector lists no clients (varUint 0). */
@@ -136,8 +156,10 @@ export class Room {
   // document again (half of a first sync's server time for a 0.5 MB document). Dropped at the first change.
   private loadedSnapshot: Uint8Array | null = null
   private awarenessScheduled = false
+  private readonly held = new HeldBack<RoomMember>()
   // Updates received this turn, applied together (see applyQueued), and who sent the ones being applied.
   private applyQueue: { member: RoomMember; update: Uint8Array; incremental: boolean }[] = []
+  private queuedBytes = 0
   private applying: Set<RoomMember> | null = null
   // The turn's one update as received, when it can stand for what the transaction changed (see onTransactionDone).
   private receivedAsIs: Uint8Array | null = null
@@ -238,6 +260,7 @@ export class Room {
   leave(member: RoomMember): void {
     if (!this.members.delete(member)) return
     if (this.awareness.removeOwnedBy(member) > 0) this.scheduleAwarenessBroadcast()
+    if (this.held.size > 0) this.held.dropOwnedBy(member)
     if (this.deferred.length > 0) this.deferred = this.deferred.filter((d) => d.member !== member)
     if (this.members.size === 0) {
       this.emptySince = Date.now()
@@ -266,10 +289,12 @@ export class Room {
         if (member.canWrite) this.applyClientUpdate(member, message.update, message.kind === 'sync-update')
         return
       case 'awareness': {
-        const changes = decodeAwarenessUpdate(message.update)
-        if (this.awareness.apply(changes, member, this.limits.maxAwarenessPerSocket) > 0) {
-          this.scheduleAwarenessBroadcast()
-        }
+        const { maxAwarenessStateBytes, awarenessUserId, maxAwarenessPerSocket } = this.limits
+        let changes = decodeAwarenessUpdate(message.update, maxAwarenessStateBytes)
+        if (awarenessUserId && member.userId !== null) changes = stampUserId(changes, member.userId)
+        const { accepted, ignored } = this.awareness.apply(changes, member, maxAwarenessPerSocket)
+        if (ignored > 0) this.events.count('awarenessIgnored', ignored)
+        if (accepted > 0) this.scheduleAwarenessBroadcast()
         return
       }
       case 'query-awareness': {
@@ -285,7 +310,19 @@ export class Room {
 
   private applyClientUpdate(member: RoomMember, update: Uint8Array, incremental: boolean): void {
     if (this.state !== 'ready') return
+    // What is stored (snapshot and log since) is the document's size, give or take what compaction drops.
+    const limit = this.limits.maxDocumentBytes
+    const size = this.snapshotBytes + this.logBytes + this.queuedBytes
+    if (size + update.byteLength > limit) {
+      this.log.warn({ room: this.name, bytes: size, limit }, 'document full')
+      member.close(
+        Closes.documentTooLarge,
+        `document too large: it would pass the server's limit of ${Math.round(limit / 1048576)} MiB (--max-document-size)`,
+      )
+      return
+    }
     this.applyQueue.push({ member, update, incremental })
+    this.queuedBytes += update.byteLength
     if (this.applyQueue.length === 1) {
       this.queueStartedAt = performance.now()
       this.commit.requestApply(this)
@@ -301,25 +338,37 @@ export class Room {
     const queue = this.applyQueue
     if (queue.length === 0) return
     this.applyQueue = []
+    this.queuedBytes = 0
     if (this.state !== 'ready' && this.state !== 'unloading') return
     const failed: { member: RoomMember; error: Error }[] = []
-    const nothingHeldBack = !this.holdsBack()
-    this.applying = new Set()
+    const overHeldBound = new Map<RoomMember, string>()
+    const applying = new Set<RoomMember>()
+    this.applying = applying
     try {
       this.doc.transact(() => {
+        let heldBack = 0
         for (const { member, update } of queue) {
-          this.applying?.add(member)
+          if (overHeldBound.has(member)) continue
+          applying.add(member)
           try {
             Y.applyUpdate(this.doc, update)
           } catch (error) {
             // Whatever part of it was integrated is kept and persisted like any other change.
             failed.push({ member, error: error as Error })
           }
+          const held = this.held.capture(this.doc, member)
+          if (held === 0) continue
+          heldBack += held
+          const excess = this.held.excess(member)
+          if (excess !== null) overHeldBound.set(member, excess)
         }
+        const retried = this.held.size > 0 ? this.held.retry(this.doc) : []
+        for (const owner of retried) if (this.members.has(owner)) applying.add(owner)
+        if (heldBack > 0) this.events.count('updatesHeldBack', heldBack)
         // One update per turn is the typing case; for several, Yjs's one encoding of the transaction is
         // cheaper than merging the received updates (hot-room bench: 83 -> 78 % CPU at 5,000 updates/s).
-        if (nothingHeldBack && failed.length === 0 && queue.length === 1 && queue[0].incremental)
-          this.receivedAsIs = queue[0].update
+        const alone = queue.length === 1 && queue[0].incremental && failed.length === 0
+        if (alone && heldBack === 0 && retried.length === 0) this.receivedAsIs = queue[0].update
       })
     } finally {
       this.applying = null
@@ -328,27 +377,26 @@ export class Room {
     for (const { member, error } of failed) {
       member.close(Closes.invalidPayload, `invalid Yjs update: ${error.message}`)
     }
-    this.boundPending()
+    for (const [member, reason] of overHeldBound) this.refuseHeldBack(member, reason)
+  }
+
+  /**
+   * A socket whose updates keep waiting for changes nobody sends is closed: a stock client reconnects
+   * and its sync step 2 then carries everything the room lacks, so nothing of an honest client is lost.
+   */
+  private refuseHeldBack(member: RoomMember, reason: string): void {
+    const dropped = this.held.dropOwnedBy(member)
+    this.events.count('heldBackDropped', dropped)
+    this.log.warn(
+      { room: this.name, updates: dropped, held: this.held.size },
+      'dropped updates whose dependencies never arrived; closed their sender',
+    )
+    member.close(Closes.tryAgainLater, `${reason}; reconnect to sync`)
   }
 
   /** Whether Yjs holds updates back for missing dependencies (encodeIntegratedState leaves them out). */
   private holdsBack(): boolean {
     return this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null
-  }
-
-  /**
-   * Yjs holds back updates whose dependencies it has not seen, in memory only: never stored, broadcast
-   * or sent (encodeIntegratedState). A client that keeps sending such updates must not grow that without
-   * bound: past the frame limit they are dropped; an honest client sends them again with its next sync.
-   */
-  private boundPending(): void {
-    const pendingBytes = this.pendingBytes()
-    if (pendingBytes <= this.limits.maxFrameBytes) return
-    this.dropPending()
-    this.log.warn(
-      { room: this.name, bytes: pendingBytes },
-      'dropped updates whose dependencies never arrived',
-    )
   }
 
   private pendingBytes(): number {
@@ -372,7 +420,7 @@ export class Room {
   private onTransactionDone(transaction: Y.Transaction): void {
     if (!changedDocument(transaction)) return
     const received = this.receivedAsIs
-    if (received !== null && !this.holdsBack()) {
+    if (received !== null) {
       this.onDocUpdate(received)
     } else {
       this.doc.once('update', this.onExactUpdate)
@@ -458,6 +506,7 @@ export class Room {
     this.deferred = []
     this.outbox = []
     this.applyQueue = []
+    this.queuedBytes = 0
     this.relayClock = []
     for (const member of members)
       member.close(Closes.internalError, 'storage write failed; reconnect to resend your edits')

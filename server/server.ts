@@ -164,13 +164,14 @@ export class PlaitServer {
     this.gateway.stopAccepting()
     const httpClosed = new Promise<void>((resolve) => this.httpServer.close(() => resolve()))
     this.httpServer.closeIdleConnections()
-    this.gateway.closeAll(Closes.restarting, 'server restarting; reconnect')
-    await this.registry.closeAll(Closes.restarting, 'server restarting; reconnect')
-    await this.commit.whenIdle()
-    // Give clients a moment to answer the close handshake, then drop whoever did not.
+    // Sockets stay in their rooms until their clients answer the close (or 1.5 s pass): edits they sent
+    // before they saw it are still applied and written.
+    this.gateway.closeAll(Closes.restarting, 'server restarting; reconnect', true)
     const deadline = Date.now() + 1500
     while (this.gateway.openSockets > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
     this.gateway.terminateAll()
+    await this.registry.closeAll(Closes.restarting, 'server restarting; reconnect')
+    await this.commit.whenIdle()
     this.httpServer.closeAllConnections()
     await httpClosed
     await this.store.close()

@@ -8,7 +8,7 @@ import * as Y from 'yjs'
 import { createAuthWebSocket, shouldReconnect } from '../client/index.js'
 import { LevelStore } from '../persistence/level-store.js'
 import { type Access, AuthError, accessFor } from '../server/auth.js'
-import { encodeAwarenessStates } from '../server/awareness-state.js'
+import { decodeAwarenessUpdate, encodeAwarenessStates } from '../server/awareness-state.js'
 import { encodeAuthToken, encodeAwareness, encodeSyncStep1, encodeUpdate } from '../server/protocol.js'
 import { createServer } from '../server/server.js'
 import { mintToken } from '../server/token-command.js'
@@ -280,6 +280,14 @@ describe('JWT auth on the first message', () => {
   })
 })
 
+const pausesOf = (s: TestServer) => s.server.metrics.socketPauses
+
+/** The clock of the last state in an awareness frame from the server. */
+function lastAwarenessClock(frame: { payload: Uint8Array | null }): number {
+  const changes = decodeAwarenessUpdate(frame.payload ?? new Uint8Array([0]), 1 << 20)
+  return changes.length === 0 ? 0 : changes[changes.length - 1].clock
+}
+
 describe('admission queue and limits', () => {
   let s: TestServer
   let release: () => void = () => {}
@@ -287,7 +295,9 @@ describe('admission queue and limits', () => {
   before(async () => {
     s = await startServer({
       preAuthMaxFrames: 4,
+      preAuthMaxBytes: 64 * 1024,
       maxMessagesPerSecond: 40,
+      messageBurst: 20,
       maxSocketsPerIp: 6,
       // An app's own async check that the test can hold, to queue frames behind it.
       authenticate: async (tok, room) => {
@@ -332,15 +342,37 @@ describe('admission queue and limits', () => {
     watcher.destroy()
   })
 
-  test('too many frames before the verdict: 4429', async () => {
+  test('a burst before the verdict pauses the socket instead of refusing it; all of it applies after', async () => {
+    gate = new Promise((r) => {
+      release = r
+    })
+    const watcher = connectProvider(s.url, 'burst', {
+      WebSocketPolyfill: createAuthWebSocket({ token: 'ok', WebSocket: WebSocket }),
+    })
+    const raw = new RawClient(`${s.url}/burst`)
+    await raw.opened
+    raw.send(encodeAuthToken('ok'))
+    const doc = new Y.Doc()
+    for (let i = 0; i < 30; i++) raw.send(encodeUpdate(updateOf(doc, () => doc.getText('t').insert(0, 'x'))))
+    await waitFor(() => pausesOf(s) > 0, 'the socket to be paused with its queue full')
+    release()
+    await synced(watcher)
+    await waitFor(() => watcher.text.length === 30, 'all 30 queued edits to arrive')
+    assert.equal(raw.closeCode, null, 'the socket was never closed')
+    raw.close()
+    watcher.destroy()
+  })
+
+  test('a frame far over the pre-admission byte bound before the verdict: 4429', async () => {
     gate = new Promise((r) => {
       release = r
     })
     const raw = new RawClient(`${s.url}/flood`)
     await raw.opened
     raw.send(encodeAuthToken('ok'))
-    for (let i = 0; i < 10; i++) raw.send(encodeSyncStep1(new Uint8Array([0])))
+    raw.send(encodeUpdate(new Uint8Array(200 * 1024)))
     assert.equal(await raw.closed, 4429)
+    assert.match(raw.closeReason, /before the token was verified/)
     release()
   })
 
@@ -353,13 +385,18 @@ describe('admission queue and limits', () => {
     reader.close()
   })
 
-  test('a socket sending faster than the message rate is closed with 4429', async () => {
+  test('a socket sending faster than its rate is slowed, not closed, and every frame is handled', async () => {
     gate = Promise.resolve()
     const raw = await admitted(`${s.url}/rate`, 'ok')
+    const before = pausesOf(s)
     for (let i = 0; i < 100; i++) {
-      raw.send(encodeAwareness(encodeAwarenessStates([{ clientID: 9, clock: i + 1, state: '{}' }])))
+      raw.send(encodeAwareness(encodeAwarenessStates([{ clientID: 9, clock: i + 1, state: `{"i":${i}}` }])))
     }
-    assert.equal(await raw.closed, 4429)
+    // 20 frames of burst, then 40 a second: the last state arrives after about 2 s.
+    await waitFor(() => raw.framesOf(1).some((f) => lastAwarenessClock(f) === 100), 'the 100th state', 15_000)
+    assert.equal(raw.closeCode, null, 'the socket was never closed')
+    assert.ok(pausesOf(s) > before, 'the socket was paused')
+    raw.close()
   })
 
   test('per-address socket limits answer HTTP 429 and are counted in /metrics', async () => {

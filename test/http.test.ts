@@ -185,7 +185,7 @@ describe('configuration', () => {
     assert.equal(config.port, 4000)
     assert.equal(config.dataDir, '/tmp/x')
     assert.equal(config.host, '0.0.0.0')
-    assert.equal(config.maxFrameBytes, 2 * 1024 * 1024)
+    assert.equal(config.maxDocumentBytes, 2 * 1024 * 1024)
     assert.equal(config.roomIdleMs, 30_000)
   })
 

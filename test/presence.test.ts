@@ -1,0 +1,156 @@
+// Presence nobody can spoof or weaponise: an awareness client id belongs to the socket that claimed it,
+// and a state's size and nesting are capped, so one socket cannot break the cursors of a room.
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import WebSocket from 'ws'
+import { createAuthWebSocket } from '../client/index.js'
+import { AWARENESS_OUTDATED_MS, AwarenessState, encodeAwarenessStates } from '../server/awareness-state.js'
+import { encodeAwareness } from '../server/protocol.js'
+import { mintToken } from '../server/token-command.js'
+import { connectProvider, RawClient, synced, type TestProvider, waitFor } from './helpers/clients.js'
+import { removeDir, startServer } from './helpers/server.js'
+
+const awareness = (clientID: number, clock: number, state: string) =>
+  encodeAwareness(encodeAwarenessStates([{ clientID, clock, state }]))
+
+type StateOf = { user?: { name?: string; id?: string }; cursor?: number; mark?: number }
+const stateOf = (viewer: TestProvider, of: TestProvider) =>
+  viewer.provider.awareness.getStates().get(of.doc.clientID) as StateOf | undefined
+
+describe('awareness ownership and limits', () => {
+  test("an update for another socket's client id changes nothing, and the owner's own updates still flow", async () => {
+    const s = await startServer()
+    const ada = connectProvider(s.url, 'cursors')
+    const bob = connectProvider(s.url, 'cursors')
+    const mallory = new RawClient(`${s.url}/cursors`)
+    try {
+      await synced(ada, bob)
+      await mallory.opened
+      ada.provider.awareness.setLocalStateField('user', { name: 'Ada' })
+      await waitFor(() => stateOf(bob, ada)?.user?.name === 'Ada', "Bob to see Ada's name")
+      const clock = ada.provider.awareness.meta.get(ada.doc.clientID)?.clock ?? 0
+      mallory.send(awareness(ada.doc.clientID, clock + 10, '{"user":{"name":"Mallory"}}'))
+      mallory.send(awareness(ada.doc.clientID, clock + 11, 'null'))
+      // Mallory's own id, sent after the spoofs on the same socket: once Bob sees it, they were handled.
+      mallory.send(awareness(4242, 1, '{"mark":1}'))
+      await waitFor(() => bob.provider.awareness.getStates().get(4242)?.mark === 1, "Mallory's own state")
+      assert.equal(stateOf(bob, ada)?.user?.name, 'Ada', 'Bob still sees Ada as Ada')
+      assert.equal(stateOf(ada, ada)?.user?.name, 'Ada', 'Ada did not adopt a fake state of her own')
+      ada.provider.awareness.setLocalStateField('cursor', 7)
+      await waitFor(() => stateOf(bob, ada)?.cursor === 7, "Ada's next move to reach Bob")
+      const metrics = await (await fetch(`${s.http}/metrics`)).text()
+      assert.match(metrics, /plait_awareness_ignored_total 2\n/)
+    } finally {
+      mallory.close()
+      ada.destroy()
+      bob.destroy()
+      await s.stop()
+      removeDir(s.dataDir)
+    }
+  })
+
+  test('a deeply nested or huge awareness state is refused with 1007, and the stock clients keep working', async () => {
+    const s = await startServer()
+    const ada = connectProvider(s.url, 'deep')
+    const bob = connectProvider(s.url, 'deep')
+    try {
+      await synced(ada, bob)
+      const deep = new RawClient(`${s.url}/deep`)
+      await deep.opened
+      deep.send(awareness(901, 1, `${'['.repeat(20_000)}${']'.repeat(20_000)}`))
+      assert.equal(await deep.closed, 1007)
+      assert.match(deep.closeReason, /nests deeper than 32 levels/)
+      const huge = new RawClient(`${s.url}/deep`)
+      await huge.opened
+      huge.send(awareness(902, 1, JSON.stringify({ blob: 'x'.repeat(12 * 1024 * 1024) })))
+      assert.equal(await huge.closed, 1007)
+      assert.match(huge.closeReason, /over the limit of 65536 \(--max-awareness-state\)/)
+      ada.provider.awareness.setLocalStateField('cursor', 3)
+      await waitFor(() => stateOf(bob, ada)?.cursor === 3, 'presence to keep flowing')
+      assert.equal(bob.provider.awareness.getStates().has(901), false)
+      assert.equal(bob.provider.awareness.getStates().has(902), false)
+      const late = connectProvider(s.url, 'deep')
+      await synced(late)
+      await waitFor(() => stateOf(late, ada)?.cursor === 3, 'a newcomer to get the room')
+      late.destroy()
+    } finally {
+      ada.destroy()
+      bob.destroy()
+      await s.stop()
+      removeDir(s.dataDir)
+    }
+  })
+
+  test('with --awareness-user-id each state carries the verified user id, whatever the client wrote', async () => {
+    const secret = 'presence-secret-presence-secret!'
+    const s = await startServer({ authSecret: secret, awarenessUserId: true })
+    const token = (sub: string) => mintToken({ secret, sub, docs: { '*': 'write' }, ttlSeconds: 600 })
+    const ada = connectProvider(s.url, 'team', {
+      WebSocketPolyfill: createAuthWebSocket({ token: await token('ada'), WebSocket }),
+    })
+    const bob = connectProvider(s.url, 'team', {
+      WebSocketPolyfill: createAuthWebSocket({ token: await token('bob'), WebSocket }),
+    })
+    try {
+      await synced(ada, bob)
+      ada.provider.awareness.setLocalStateField('user', { name: 'Ada', id: 'bob' })
+      await waitFor(() => stateOf(bob, ada)?.user?.name === 'Ada', "Bob to see Ada's state")
+      assert.equal(stateOf(bob, ada)?.user?.id, 'ada')
+    } finally {
+      ada.destroy()
+      bob.destroy()
+      await s.stop()
+      removeDir(s.dataDir)
+    }
+  })
+})
+
+describe('AwarenessState', () => {
+  const owner = (userId: string | null) => ({ userId })
+
+  test('an id may be claimed by another socket of the same user, or once its owner stopped renewing it', () => {
+    const room = new AwarenessState<{ userId: string | null }>()
+    const first = owner(null)
+    const second = owner(null)
+    const t0 = 1_000_000
+    assert.deepEqual(room.apply([{ clientID: 1, clock: 1, state: '{"a":1}' }], first, 16, t0), {
+      accepted: 1,
+      ignored: 0,
+    })
+    const early = room.apply([{ clientID: 1, clock: 2, state: '{"b":1}' }], second, 16, t0 + 1000)
+    assert.deepEqual(early, { accepted: 0, ignored: 1 })
+    const late = room.apply(
+      [{ clientID: 1, clock: 3, state: '{"c":1}' }],
+      second,
+      16,
+      t0 + AWARENESS_OUTDATED_MS,
+    )
+    assert.deepEqual(late, { accepted: 1, ignored: 0 }, 'a reconnected client takes its stale id back')
+    const sameUser = new AwarenessState<{ userId: string | null }>()
+    sameUser.apply([{ clientID: 5, clock: 1, state: '{}' }], owner('ada'), 16, t0)
+    const again = sameUser.apply([{ clientID: 5, clock: 2, state: '{}' }], owner('ada'), 16, t0 + 1)
+    assert.deepEqual(again, { accepted: 1, ignored: 0 })
+  })
+
+  test('ids a socket removed stay its own until it leaves, and count toward its cap', () => {
+    const room = new AwarenessState<{ userId: string | null }>()
+    const a = owner(null)
+    const b = owner(null)
+    room.apply([{ clientID: 1, clock: 1, state: '{}' }], a, 1, 0)
+    room.apply([{ clientID: 1, clock: 1, state: 'null' }], a, 1, 0)
+    assert.equal(room.encodeAll(), null, 'the removed state is not sent')
+    assert.deepEqual(room.apply([{ clientID: 1, clock: 2, state: '{}' }], b, 1, 1), {
+      accepted: 0,
+      ignored: 1,
+    })
+    assert.deepEqual(room.apply([{ clientID: 2, clock: 1, state: '{}' }], a, 1, 1), {
+      accepted: 0,
+      ignored: 0,
+    })
+    room.removeOwnedBy(a)
+    assert.deepEqual(room.apply([{ clientID: 1, clock: 2, state: '{}' }], b, 1, 2), {
+      accepted: 1,
+      ignored: 0,
+    })
+  })
+})
