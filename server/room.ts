@@ -460,7 +460,10 @@ export class Room {
     this.applyQueue = []
     this.relayClock = []
     for (const member of members)
-      member.close(Closes.internalError, 'storage write failed; reconnect to resend your edits')
+      member.close(
+        Closes.internalError,
+        'storage is failing; your edits are kept by your client and resent when you reconnect',
+      )
     this.doc.destroy()
     this.events.onFailed(this)
     this.notifySettled()
