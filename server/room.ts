@@ -177,6 +177,8 @@ export class Room {
   /** The whole document as one update, once everything in it is durable. */
   async exportState(): Promise<Uint8Array> {
     await this.whenSettled()
+    // A failed room's document may hold updates that never reached the disk.
+    if (this.state === 'failed') throw new Error(`room "${this.name}" could not be written; try again later`)
     return encodeIntegratedState(this.doc)
   }
 
