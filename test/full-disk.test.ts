@@ -30,6 +30,7 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
 const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1])
 
 interface Scene {
+  flags: string[]
   fs: Tmpfs
   plait: PlaitProcess
   dataDir: string
@@ -44,15 +45,16 @@ interface Scene {
 }
 
 /** Mounts the tmpfs, with plait (not started) and a writer and an observer for "notes"; null: cannot mount. */
-async function setUp(t: TestContext): Promise<Scene | null> {
+async function setUp(t: TestContext, flags: string[] = []): Promise<Scene | null> {
   const fs = mountTmpfs('2m')
   if (typeof fs === 'string') {
     t.skip(fs)
     return null
   }
   const dataDir = join(fs.dir, 'data')
-  const plait = new PlaitProcess(await freePort(), [], dataDir)
+  const plait = new PlaitProcess(await freePort(), flags, dataDir)
   const scene: Scene = {
+    flags,
     fs,
     plait,
     dataDir,
@@ -121,9 +123,15 @@ async function assertKept(plait: PlaitProcess, seen: Set<string>, expected: stri
 }
 
 describe('a full disk', () => {
-  for (const restart of ['SIGTERM', 'kill -9'] as const) {
-    test(`clients are closed and resend after recovery; every edit anyone saw survives a ${restart} restart`, async (t) => {
-      const scene = await setUp(t)
+  const runs = [
+    { restart: 'SIGTERM', flags: [] },
+    { restart: 'kill -9', flags: [] },
+    { restart: 'kill -9', flags: ['--sync-writes'] },
+  ] as const
+  for (const { restart, flags } of runs) {
+    const title = `clients are closed and resend after recovery; every edit anyone saw survives a ${restart} restart`
+    test(`${title}${flags.length > 0 ? ` (${flags.join(' ')})` : ''}`, async (t) => {
+      const scene = await setUp(t, [...flags])
       if (scene === null) return
       const { writer, observer } = scene
       try {
@@ -187,7 +195,7 @@ describe('a full disk', () => {
         } else {
           await scene.plait.crash()
         }
-        scene.plait = new PlaitProcess(scene.plait.port, [], scene.dataDir)
+        scene.plait = new PlaitProcess(scene.plait.port, scene.flags, scene.dataDir)
         await scene.plait.start()
         assert.ok(seen.has(`<r${EDITS_AFTER_RECOVERY - 1}>`))
         await assertKept(scene.plait, seen, expected)
