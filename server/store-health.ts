@@ -38,6 +38,7 @@ function roomsForLog(unwritten: Unwritten): Record<string, number> {
 }
 
 const totalOf = (unwritten: ReadonlyMap<string, number>) => [...unwritten.values()].reduce((a, b) => a + b, 0)
+const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`
 
 /** What `server.close()` rejects with when storage failed and was not recovered before the stop. */
 export class StorageFailedError extends Error {
@@ -51,7 +52,7 @@ export class StorageFailedError extends Error {
       rooms.length > ROOMS_LOGGED ? `${rooms.slice(0, ROOMS_LOGGED).join(', ')}, …` : rooms.join(', ')
     super(
       `storage failed (${cause.message}) and had not recovered when the server stopped; not written: ` +
-        `${totalOf(unwritten)} updates in ${unwritten.size} rooms${rooms.length > 0 ? `: ${listed}` : ''}. ` +
+        `${counted(totalOf(unwritten), 'update')} in ${counted(unwritten.size, 'room')}${rooms.length > 0 ? `: ${listed}` : ''}. ` +
         'Clients that still hold them resend them when they reconnect to a server with working storage.',
       { cause },
     )
@@ -84,7 +85,8 @@ export class StoreHealth {
   get reason(): string | null {
     if (this.failure === null) return null
     const since = new Date(this.failure.at).toISOString()
-    return `storage write failed at ${since} (${this.failure.error.message}); reopening it, attempt ${this.attempts}`
+    const tried = this.attempts === 0 ? '' : ` (${counted(this.attempts, 'attempt')} so far)`
+    return `storage write failed at ${since} (${this.failure.error.message}); reopening it${tried}`
   }
 
   /** The group commit could not write these updates (its rooms are failed already). */

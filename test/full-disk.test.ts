@@ -220,7 +220,7 @@ describe('a full disk', () => {
       const output = scene.plait.output
       assert.equal(exit?.code, 1, `exit 1 after a failed final write:\n${output}`)
       assert.match(output, /plait: storage failed \(.*No space left on device.*\)/)
-      assert.match(output, /not written: [1-9]\d* updates in 1 rooms: "notes" \([1-9]\d*\)/)
+      assert.match(output, /not written: [1-9]\d* updates? in 1 room: "notes" \([1-9]\d*\)/)
       // What the observer saw was on disk before anyone saw it: still there once space is freed.
       const expected = scene.observer.text.toString()
       const seen = new Set(scene.seen)

@@ -93,7 +93,7 @@ describe('store health on a real full disk', { skip }, () => {
       )
       assert.equal(health.ready, false, 'still not ready while the disk is full')
       assert.equal(store.isOpen, false, 'the store stays closed between attempts')
-      assert.match(health.failedError()?.message ?? '', /not written: 3 updates in 1 rooms: "notes" \(3\)/)
+      assert.match(health.failedError()?.message ?? '', /not written: 3 updates in 1 room: "notes" \(3\)/)
 
       const freed = Date.now()
       removeFiller(filler)
