@@ -3,7 +3,7 @@
 import * as Y from 'yjs'
 import type { Compaction, DocumentStore } from '../persistence/store.js'
 import { AwarenessState, decodeAwarenessUpdate } from './awareness-state.js'
-import { Closes } from './close-codes.js'
+import { Closes, storageFailingReason } from './close-codes.js'
 import type { GroupCommit } from './group-commit.js'
 import type { Logger } from './logger.js'
 import {
@@ -177,8 +177,7 @@ export class Room {
   /** The whole document as one update, once everything in it is durable. */
   async exportState(): Promise<Uint8Array> {
     await this.whenSettled()
-    // A failed room's document may hold updates that never reached the disk.
-    if (this.state === 'failed') throw new Error(`room "${this.name}" could not be written; try again later`)
+    if (this.state === 'failed') throw new Error(`room "${this.name}" failed to write; try again later`)
     return encodeIntegratedState(this.doc)
   }
 
@@ -461,11 +460,7 @@ export class Room {
     this.outbox = []
     this.applyQueue = []
     this.relayClock = []
-    for (const member of members)
-      member.close(
-        Closes.internalError,
-        'storage is failing; your edits are kept by your client and resent when you reconnect',
-      )
+    for (const member of members) member.close(Closes.internalError, storageFailingReason)
     this.doc.destroy()
     this.events.onFailed(this)
     this.notifySettled()

@@ -184,12 +184,12 @@ export class PlaitServer {
 
   private async shutdown(): Promise<void> {
     this.stopping = true
-    // No reopen while the rooms write their last batches; a failure now is reported, not recovered.
-    await this.health.stop()
     this.gateway.stopAccepting()
     const httpClosed = new Promise<void>((resolve) => this.httpServer.close(() => resolve()))
     this.httpServer.closeIdleConnections()
     this.gateway.closeAll(Closes.restarting, 'server restarting; reconnect')
+    // No reopen while the rooms write their last batches; a failure now is reported, not recovered.
+    await this.health.stop()
     await this.registry.closeAll(Closes.restarting, 'server restarting; reconnect')
     await this.commit.whenIdle()
     // Give clients a moment to answer the close handshake, then drop whoever did not.
