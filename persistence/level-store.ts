@@ -4,14 +4,18 @@
 //   r\0<room>            the room exists (an index, so listing rooms never scans the logs)
 //   s\0<room>            snapshot: [format 1][varUint throughSeq][Yjs update]
 //   l\0<room>\0<seq>     one update; seq is 12 hex digits so keys sort in append order
+//   p\0probe            written by checkWritable (outside every room's ranges)
 
+import { randomBytes } from 'node:crypto'
+import { createRequire } from 'node:module'
 import type { Level as LevelType } from 'level'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import { requireCommonJs } from '../server/commonjs.js'
 import { type DocumentStore, type StoredRoom, StoreError, type WriteBatch } from './store.js'
 
-const { Level } = requireCommonJs('level') as typeof import('level')
+// require, not import: see server/commonjs.ts (an ESM import of CommonJS costs ~6 MB of RSS). Its own
+// createRequire keeps persistence/ free of imports from server/.
+const { Level } = createRequire(import.meta.url)('level') as typeof import('level')
 
 const SNAPSHOT_FORMAT = 1
 const SEQ_DIGITS = 12
@@ -24,6 +28,10 @@ const logKey = (room: string, seq: number) => logPrefix(room) + seq.toString(16)
 type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string }
 
 const EMPTY = new Uint8Array(0)
+const PROBE_KEY = 'p\0probe'
+// Bigger than one LevelDB log block (32 KiB): a probe that fits in a page the file already owns would
+// pass on a disk with no room for a real batch.
+const PROBE_BYTES = 64 * 1024
 
 export function encodeSnapshot(throughSeq: number, update: Uint8Array): Uint8Array {
   const encoder = encoding.createEncoder()
@@ -150,6 +158,19 @@ export class LevelStore implements DocumentStore {
       // Nothing of the batch is on disk; the index keys must be written again next time.
       for (const room of indexed) this.knownRooms.delete(room)
       throw new StoreError(`writing to ${this.location} failed: ${(error as Error).message}`, 'io', {
+        cause: error,
+      })
+    }
+  }
+
+  async checkWritable(): Promise<void> {
+    const value = randomBytes(PROBE_BYTES)
+    try {
+      await this.db.put(PROBE_KEY, value, { sync: true })
+      const stored = await this.db.get(PROBE_KEY)
+      if (stored === undefined || !value.equals(stored)) throw new Error('the probe read back differently')
+    } catch (error) {
+      throw new StoreError(`${this.location} cannot keep a write: ${(error as Error).message}`, 'io', {
         cause: error,
       })
     }

@@ -45,6 +45,11 @@ export interface DocumentStore {
   listRooms(options?: { after?: string; limit?: number }): Promise<string[]>
   hasRoom(room: string): Promise<boolean>
   deleteRoom(room: string): Promise<void>
+  /**
+   * Writes a small record durably (fsync) and reads it back; rejects when storage cannot keep a write.
+   * The server calls it after reopening a store whose write failed, before it trusts the store again.
+   */
+  checkWritable(): Promise<void>
   close(): Promise<void>
   readonly isOpen: boolean
 }

@@ -15,3 +15,7 @@ export const Closes = {
   authTimeout: 4408,
   rateLimited: 4429,
 } as const
+
+/** Sent with 1011 when storage is failing: stock clients keep their edits and resend them on reconnect. */
+export const storageFailingReason =
+  'storage is failing; your edits are kept by your client and resent when you reconnect'

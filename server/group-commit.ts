@@ -3,6 +3,8 @@
 // updates. Applying and writing happen in the same step, so an update waits for one turn, not two.
 // One batch is in flight at a time; updates that arrive meanwhile form the next batch, so batches
 // grow with load instead of queueing one write per update.
+// After a failed write nothing more is written until resume(): a LevelDB whose log append failed goes
+// on accepting writes it loses at its next open, so every later batch fails its rooms instead.
 import type { Compaction, DocumentStore, LogEntry } from '../persistence/store.js'
 import type { Metrics } from './metrics.js'
 
@@ -25,6 +27,9 @@ interface PendingRoom<Origin> {
   mixedOrigins: boolean
 }
 
+/** Updates that never reached the store, by room (a room whose snapshot alone failed counts 0). */
+export type Unwritten = Map<string, number>
+
 export class GroupCommit<Origin> {
   private pending = new Map<CommitParticipant<Origin>, PendingRoom<Origin>>()
   private pendingCompactions = new Map<CommitParticipant<Origin>, Compaction>()
@@ -32,11 +37,21 @@ export class GroupCommit<Origin> {
   private scheduled = false
   private inFlight = false
   private idleWaiters: (() => void)[] = []
+  // The write that failed, while nothing may be written (see resume).
+  private halted: Error | null = null
 
   constructor(
     private readonly store: DocumentStore,
     private readonly metrics: Metrics,
+    /** A batch failed, or was refused while halted; its rooms have been failed already. */
+    private readonly onWriteFailed: (error: Error, unwritten: Unwritten) => void = () => {},
   ) {}
+
+  /** Writes may go to the store again (it was reopened and checked). */
+  resume(): void {
+    this.halted = null
+    if (this.pending.size > 0 || this.pendingCompactions.size > 0) this.schedule()
+  }
 
   get busy(): boolean {
     return this.inFlight || this.scheduled || this.pending.size > 0 || this.pendingCompactions.size > 0
@@ -107,6 +122,11 @@ export class GroupCommit<Origin> {
     const compactions = this.pendingCompactions
     this.pending = new Map()
     this.pendingCompactions = new Map()
+    if (this.halted !== null) {
+      this.fail(this.halted, [rooms], [compactions])
+      this.notifyIdle()
+      return
+    }
     const appends: LogEntry[] = []
     for (const [room, entry] of rooms) {
       let seq = entry.firstSeq
@@ -130,11 +150,39 @@ export class GroupCommit<Origin> {
       (error: Error) => {
         this.metrics.persistFailures++
         this.inFlight = false
-        const failed = new Set([...rooms.keys(), ...compactions.keys()])
-        for (const room of failed) room.onPersistFailed(error)
-        this.afterBatch()
+        this.halted = error
+        // What arrived during the write would go to the same broken store: it fails with this batch.
+        const later = this.pending
+        const laterCompactions = this.pendingCompactions
+        this.pending = new Map()
+        this.pendingCompactions = new Map()
+        this.fail(error, [rooms, later], [compactions, laterCompactions])
+        this.notifyIdle()
       },
     )
+  }
+
+  private fail(
+    error: Error,
+    appends: Map<CommitParticipant<Origin>, PendingRoom<Origin>>[],
+    compactions: Map<CommitParticipant<Origin>, Compaction>[],
+  ): void {
+    const unwritten: Unwritten = new Map()
+    const failed = new Set<CommitParticipant<Origin>>()
+    for (const batch of compactions) {
+      for (const room of batch.keys()) {
+        failed.add(room)
+        if (!unwritten.has(room.name)) unwritten.set(room.name, 0)
+      }
+    }
+    for (const batch of appends) {
+      for (const [room, entry] of batch) {
+        failed.add(room)
+        unwritten.set(room.name, (unwritten.get(room.name) ?? 0) + entry.updates.length)
+      }
+    }
+    for (const room of failed) room.onPersistFailed(error)
+    this.onWriteFailed(error, unwritten)
   }
 
   private afterBatch(): void {

@@ -9,6 +9,8 @@ import { type DocumentApiDeps, documentApi } from './document-api.js'
 export interface HttpDeps {
   isAlive(): boolean
   isReady(): boolean
+  /** Why the server is not ready, for /readyz. */
+  notReadyReason(): string
   renderMetrics(): string
   info(): Record<string, unknown>
   /** Directory of the built demo, or null to serve no demo. */
@@ -35,7 +37,7 @@ const probes: Record<string, (deps: HttpDeps) => PlainAnswer> = {
   '/readyz': (deps) =>
     deps.isReady()
       ? json(200, { status: 'ready' })
-      : json(503, { status: 'not ready', reason: 'storage is not open' }),
+      : json(503, { status: 'not ready', reason: deps.notReadyReason() }),
   '/metrics': (deps) => ({
     status: 200,
     contentType: 'text/plain; version=0.0.4',

@@ -66,7 +66,9 @@ async function main(argv: string[]): Promise<number> {
         process.exit(0)
       },
       (error: unknown) => {
+        // A StorageFailedError names the rooms and counts that were not written.
         log.error({ err: error }, 'shutdown failed')
+        process.stderr.write(`plait: ${(error as Error).message}\n`)
         process.exit(1)
       },
     )

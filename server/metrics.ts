@@ -38,6 +38,10 @@ export class Metrics {
   persistBatches = 0
   persistFailures = 0
   compactions = 0
+  storageFailures = 0
+  storageRecoveries = 0
+  storageRecoveryAttemptsFailed = 0
+  updatesUnwritten = 0
   socketsOpened = 0
   /** Times a socket stopped being read for its rate or a full pre-admission queue, and for how long. */
   socketPauses = 0
@@ -61,7 +65,12 @@ export class Metrics {
     this.rejectedUpgrades.set(reason, (this.rejectedUpgrades.get(reason) ?? 0) + 1)
   }
 
-  render(gauges: { openSockets: number; loadedRooms: number; storageOpen: boolean }): string {
+  render(gauges: {
+    openSockets: number
+    loadedRooms: number
+    storageOpen: boolean
+    storageReady: boolean
+  }): string {
     const out: string[] = []
     const counter = (name: string, help: string, value: number) =>
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${value}`)
@@ -70,6 +79,11 @@ export class Metrics {
     gauge('plait_open_sockets', 'WebSocket connections currently open', gauges.openSockets)
     gauge('plait_loaded_rooms', 'Rooms currently in memory', gauges.loadedRooms)
     gauge('plait_storage_open', '1 when the store is open and accepting writes', gauges.storageOpen ? 1 : 0)
+    gauge(
+      'plait_storage_ready',
+      '0 from a failed write until the store is reopened and proven to keep writes',
+      gauges.storageReady ? 1 : 0,
+    )
     counter('plait_sockets_opened_total', 'WebSocket connections accepted', this.socketsOpened)
     counter('plait_frames_in_total', 'Frames received from clients', this.framesIn)
     counter('plait_bytes_in_total', 'Bytes received in frames from clients', this.bytesIn)
@@ -78,6 +92,26 @@ export class Metrics {
     counter('plait_updates_persisted_total', 'Document updates written to storage', this.updatesPersisted)
     counter('plait_persist_batches_total', 'Write batches (group commits) to storage', this.persistBatches)
     counter('plait_persist_failures_total', 'Write batches that failed', this.persistFailures)
+    counter(
+      'plait_storage_failures_total',
+      'Times storage went from trusted to failing (a write failed)',
+      this.storageFailures,
+    )
+    counter(
+      'plait_storage_recoveries_total',
+      'Times failing storage was reopened and proven to keep writes',
+      this.storageRecoveries,
+    )
+    counter(
+      'plait_storage_recovery_attempts_failed_total',
+      'Reopen-and-probe attempts that failed (e.g. the disk is still full)',
+      this.storageRecoveryAttemptsFailed,
+    )
+    counter(
+      'plait_updates_unwritten_total',
+      'Updates that could not be written (their clients keep them and resend them)',
+      this.updatesUnwritten,
+    )
     counter('plait_compactions_total', 'Room logs compacted into a snapshot', this.compactions)
     counter(
       'plait_socket_pauses_total',

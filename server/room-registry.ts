@@ -68,6 +68,14 @@ export class RoomRegistry {
     if (room !== undefined && room.state === 'ready' && room.size === 0) this.track(this.unloadRoom(room))
   }
 
+  /** Storage is suspect: every loaded room fails (its clients are closed and resend); loading rooms
+   * are left to fail at their first write, which the halted group commit refuses. */
+  failAll(error: Error): void {
+    for (const room of [...this.rooms.values()]) {
+      if (room.state === 'ready' || room.state === 'unloading') room.onPersistFailed(error)
+    }
+  }
+
   private forget(room: Room): void {
     if (this.rooms.get(room.name) === room) this.rooms.delete(room.name)
   }

@@ -3,7 +3,7 @@
 import * as Y from 'yjs'
 import type { Compaction, DocumentStore } from '../persistence/store.js'
 import { type AwarenessChange, AwarenessState, decodeAwarenessUpdate } from './awareness-state.js'
-import { Closes } from './close-codes.js'
+import { Closes, storageFailingReason } from './close-codes.js'
 import type { GroupCommit } from './group-commit.js'
 import { HeldBack } from './held-back.js'
 import type { Logger } from './logger.js'
@@ -199,6 +199,7 @@ export class Room {
   /** The whole document as one update, once everything in it is durable. */
   async exportState(): Promise<Uint8Array> {
     await this.whenSettled()
+    if (this.state === 'failed') throw new Error(`room "${this.name}" failed to write; try again later`)
     return encodeIntegratedState(this.doc)
   }
 
@@ -508,8 +509,7 @@ export class Room {
     this.applyQueue = []
     this.queuedBytes = 0
     this.relayClock = []
-    for (const member of members)
-      member.close(Closes.internalError, 'storage write failed; reconnect to resend your edits')
+    for (const member of members) member.close(Closes.internalError, storageFailingReason)
     this.doc.destroy()
     this.events.onFailed(this)
     this.notifySettled()

@@ -19,6 +19,7 @@ import { createLogger, type Logger } from './logger.js'
 import { Metrics } from './metrics.js'
 import { type RoomMember, warmUpYjs } from './room.js'
 import { RoomRegistry } from './room-registry.js'
+import { StoreHealth } from './store-health.js'
 
 export interface ServerOptions extends Partial<Config> {
   /** Another storage backend; defaults to LevelDB in `dataDir`. */
@@ -52,6 +53,8 @@ export class PlaitServer {
   readonly app: Hono<{ Bindings: HttpBindings }>
   readonly httpServer: HttpServer
   private readonly commit: GroupCommit<RoomMember>
+  /** Whether the store is trusted with writes; after a failed write, the way back (store-health.ts). */
+  readonly health: StoreHealth
   readonly authMode: 'open' | 'token'
   private stopping = false
   private closed: Promise<void> | null = null
@@ -65,8 +68,19 @@ export class PlaitServer {
     this.authMode = check === null ? 'open' : 'token'
     const verifier = check === null ? null : verifierFrom(check)
     this.store = store ?? new LevelStore(this.config.dataDir, { syncWrites: this.config.syncWrites })
-    this.commit = new GroupCommit<RoomMember>(this.store, this.metrics)
+    this.commit = new GroupCommit<RoomMember>(this.store, this.metrics, (error, unwritten) =>
+      this.health.writeFailed(error, unwritten),
+    )
     this.registry = new RoomRegistry(this.store, this.commit, this.config, this.log, this.metrics)
+    this.health = new StoreHealth(
+      this.store,
+      {
+        failRooms: (error) => this.registry.failAll(error),
+        resumeWrites: () => this.commit.resume(),
+      },
+      this.log,
+      this.metrics,
+    )
     this.gateway = new Gateway(this.config, this.registry, this.metrics, this.log, verifier, () =>
       this.isReady(),
     )
@@ -74,11 +88,13 @@ export class PlaitServer {
     const httpDeps: HttpDeps = {
       isAlive: () => !this.stopping,
       isReady: () => this.isReady(),
+      notReadyReason: () => this.notReadyReason(),
       renderMetrics: () =>
         this.metrics.render({
           openSockets: this.gateway.openSockets,
           loadedRooms: this.registry.size,
           storageOpen: this.store.isOpen,
+          storageReady: this.health.ready,
         }),
       info: () => ({ name: 'plait', auth: this.authMode, pathPrefix: this.config.pathPrefix }),
       demoDir: this.config.demo ? demoDir : null,
@@ -98,7 +114,12 @@ export class PlaitServer {
   }
 
   isReady(): boolean {
-    return !this.stopping && this.store.isOpen
+    return !this.stopping && this.health.ready && this.store.isOpen
+  }
+
+  private notReadyReason(): string {
+    if (this.stopping) return 'the server is shutting down'
+    return this.health.reason ?? 'storage is not open'
   }
 
   /** Opens storage and starts listening; rejects with a StoreError if the data directory is in use. */
@@ -152,7 +173,9 @@ export class PlaitServer {
 
   /**
    * Graceful stop: refuse new sockets, close open ones with 1012 (clients reconnect), write and
-   * compact every room, close storage. Safe to call twice.
+   * compact every room, close storage. Safe to call twice. Rejects with a StorageFailedError, after
+   * the stop is complete, when storage failed and had not recovered (or failed during the stop): its
+   * `unwritten` says which rooms lost how many updates that only their clients still hold.
    */
   close(): Promise<void> {
     this.closed ??= this.shutdown()
@@ -170,11 +193,15 @@ export class PlaitServer {
     const deadline = Date.now() + 1500
     while (this.gateway.openSockets > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
     this.gateway.terminateAll()
+    // No reopen while the rooms write their last batches; a failure now is reported, not recovered.
+    await this.health.stop()
     await this.registry.closeAll(Closes.restarting, 'server restarting; reconnect')
     await this.commit.whenIdle()
     this.httpServer.closeAllConnections()
     await httpClosed
     await this.store.close()
+    const failed = this.health.failedError()
+    if (failed !== null) throw failed
   }
 }
 

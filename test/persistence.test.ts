@@ -336,6 +336,36 @@ describe('persistence', () => {
     removeDir(dataDir)
   })
 
+  test('a /state request waiting for a write that fails is refused, never served the unwritten edit', async () => {
+    const dataDir = tempDir()
+    const store = new GatedStore(dataDir)
+    const s = await startServer({ store }, dataDir)
+    const writer = connectProvider(s.url, 'export-fails')
+    try {
+      await synced(writer)
+      store.gated = true
+      writer.text.insert(0, 'never written')
+      await waitFor(() => s.server.registry.get('export-fails')?.exists === true, 'the edit to be applied')
+      // The first API request loads the HTTP adapter; after it, a request reaches the room in the turn
+      // the server receives it.
+      await (await fetch(`${s.http}/api/rooms/export-fails`)).text()
+      const received = new Promise((resolve) =>
+        s.server.httpServer.once('request', () => setImmediate(resolve)),
+      )
+      const pending = fetch(`${s.http}/api/rooms/export-fails/state`)
+      await received
+      store.failNextWrite = true
+      store.openGate()
+      const response = await pending
+      assert.notEqual(response.status, 200)
+      assert.doesNotMatch(await response.text(), /never written/)
+    } finally {
+      writer.destroy()
+      await s.stop().catch(() => {})
+      removeDir(dataDir)
+    }
+  })
+
   test('a room whose only client left while it was loading is still unloaded', async () => {
     const dataDir = tempDir()
     const store = new GatedStore(dataDir)

@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { after, describe, test } from 'node:test'
+import { LevelStore } from '../persistence/level-store.js'
+import { createLogger } from '../server/logger.js'
+import { Metrics } from '../server/metrics.js'
+import { StoreHealth } from '../server/store-health.js'
+import { waitFor } from './helpers/clients.js'
+import { LogCapture } from './helpers/server.js'
+import { fillDisk, mountTmpfs, removeFiller } from './helpers/tmpfs.js'
+
+const tmpfs = mountTmpfs('2m')
+const skip = typeof tmpfs === 'string' ? tmpfs : false
+const fs = typeof tmpfs === 'string' ? null : tmpfs
+
+const update = (byte: number, size = 16 * 1024) => new Uint8Array(size).fill(byte)
+const append = (room: string, seq: number, bytes = update(seq)) => ({
+  appends: [{ room, seq, update: bytes }],
+  compactions: [],
+})
+
+/** Appends updates until one fails (the disk is full); bounded in count. */
+async function writeUntilFull(store: LevelStore, room: string, firstSeq: number): Promise<Error> {
+  for (let seq = firstSeq; seq < firstSeq + 500; seq++) {
+    try {
+      await store.write(append(room, seq))
+    } catch (error) {
+      return error as Error
+    }
+  }
+  throw new Error('500 writes of 16 KiB fitted on a full 2 MiB disk')
+}
+
+describe('store health on a real full disk', { skip }, () => {
+  after(() => fs?.unmount())
+
+  test('LevelDB keeps accepting writes after one failed for lack of space, and loses them at the next open', async () => {
+    // Why the server reopens a store after any failed write: this is the silent loss it prevents.
+    const dir = join(fs?.dir ?? '', 'mechanism')
+    const filler = join(fs?.dir ?? '', 'filler')
+    const store = new LevelStore(dir)
+    await store.open()
+    try {
+      await store.write(append('a', 1))
+      fillDisk(filler)
+      const error = await writeUntilFull(store, 'a', 2)
+      assert.match(error.message, /No space left on device/)
+      removeFiller(filler)
+      const before = (await store.load('a')).lastSeq
+      await store.write(append('a', before + 1, update(0xee, 100)))
+      assert.equal((await store.load('a')).lastSeq, before + 1, 'the write is served from memory')
+      await store.close()
+      await store.open()
+      assert.equal((await store.load('a')).lastSeq, before, 'and gone after a reopen')
+      await store.write(append('a', before + 1, update(0xee, 100)))
+      await store.close()
+      await store.open()
+      assert.equal((await store.load('a')).lastSeq, before + 1, 'a write after the reopen is kept')
+    } finally {
+      removeFiller(filler)
+      await store.close()
+    }
+  })
+
+  test('a failed write: not ready and rooms failed; reopen attempts fail while the disk is full; freed, it recovers and writes are kept', async () => {
+    const dir = join(fs?.dir ?? '', 'health')
+    const filler = join(fs?.dir ?? '', 'filler')
+    const store = new LevelStore(dir)
+    const logs = new LogCapture()
+    const metrics = new Metrics()
+    const calls: string[] = []
+    const health = new StoreHealth(
+      store,
+      { failRooms: () => calls.push('failRooms'), resumeWrites: () => calls.push('resumeWrites') },
+      createLogger('debug', logs),
+      metrics,
+      { firstMs: 10, maxMs: 100 },
+    )
+    await store.open()
+    try {
+      await store.write(append('notes', 1))
+      fillDisk(filler)
+      const error = await writeUntilFull(store, 'notes', 2)
+      health.writeFailed(error, new Map([['notes', 3]]))
+      assert.equal(health.ready, false)
+      assert.match(health.reason ?? '', /No space left on device/)
+      assert.deepEqual(calls, ['failRooms'])
+      const failedLine = logs.lines.find((l) => String(l.msg).startsWith('storage write failed'))
+      assert.deepEqual(failedLine?.rooms, { notes: 3 }, 'the log names what was not written')
+      await waitFor(
+        () => metrics.storageRecoveryAttemptsFailed >= 3,
+        'reopen attempts to fail on the full disk',
+      )
+      assert.equal(health.ready, false, 'still not ready while the disk is full')
+      assert.equal(store.isOpen, false, 'the store stays closed between attempts')
+      assert.match(health.failedError()?.message ?? '', /not written: 3 updates in 1 room: "notes" \(3\)/)
+
+      const freed = Date.now()
+      removeFiller(filler)
+      await waitFor(() => health.ready, 'the store to recover once space is freed')
+      const recoveredMs = Date.now() - freed
+      assert.ok(
+        recoveredMs < 1000,
+        `recovered ${recoveredMs} ms after space was freed (retries back off to 100 ms)`,
+      )
+      assert.deepEqual(calls, ['failRooms', 'resumeWrites'])
+      assert.equal(metrics.storageFailures, 1)
+      assert.equal(metrics.storageRecoveries, 1)
+      assert.equal(health.failedError(), null)
+      assert.ok(logs.lines.some((l) => String(l.msg).startsWith('storage recovered')))
+
+      const lastSeq = (await store.load('notes')).lastSeq
+      await store.write(append('notes', lastSeq + 1))
+      await store.close()
+      await store.open()
+      assert.equal(
+        (await store.load('notes')).lastSeq,
+        lastSeq + 1,
+        'a write after recovery survives a reopen',
+      )
+    } finally {
+      await health.stop()
+      removeFiller(filler)
+      await store.close()
+    }
+  })
+
+  test('stopped while the disk is full: no more attempts, and the stop reports what was not written', async () => {
+    const dir = join(fs?.dir ?? '', 'stopped')
+    const filler = join(fs?.dir ?? '', 'filler')
+    const store = new LevelStore(dir)
+    const metrics = new Metrics()
+    const health = new StoreHealth(
+      store,
+      { failRooms: () => {}, resumeWrites: () => {} },
+      createLogger('silent'),
+      metrics,
+      { firstMs: 10, maxMs: 50 },
+    )
+    await store.open()
+    try {
+      await store.write(append('a', 1))
+      fillDisk(filler)
+      health.writeFailed(await writeUntilFull(store, 'a', 2), new Map([['a', 2]]))
+      health.writeFailed(new Error('refused'), new Map([['b', 1]]))
+      await waitFor(() => metrics.storageRecoveryAttemptsFailed >= 1, 'a reopen attempt to fail')
+      await health.stop()
+      const attempts = metrics.storageRecoveryAttemptsFailed
+      removeFiller(filler)
+      // A window for something not to happen (at least four retry periods), not a synchronisation.
+      await new Promise((r) => setTimeout(r, 200))
+      assert.equal(metrics.storageRecoveryAttemptsFailed, attempts, 'no attempt after stop')
+      assert.equal(health.ready, false)
+      const error = health.failedError()
+      assert.deepEqual(error === null ? null : [...error.unwritten], [
+        ['a', 2],
+        ['b', 1],
+      ])
+      assert.match(error?.message ?? '', /3 updates in 2 rooms: "a" \(2\), "b" \(1\)/)
+    } finally {
+      removeFiller(filler)
+      await store.close()
+    }
+  })
+})
