@@ -8,13 +8,14 @@ import type { HttpBindings } from '@hono/node-server'
 import type { Hono } from 'hono'
 import { LevelStore } from '../persistence/level-store.js'
 import type { DocumentStore } from '../persistence/store.js'
-import { type Authenticate, checkOpenMode, jwtAuthenticate, verifierFrom } from './auth.js'
+import { type Authenticate, checkOpenMode, hookIdentify, jwtIdentify } from './auth.js'
 import { Closes } from './close-codes.js'
 import { type Config, defaults, validateConfig } from './config.js'
-import { Gateway } from './gateway.js'
+import { Gateway, type Verifier } from './gateway.js'
 import { GroupCommit } from './group-commit.js'
 import { createHttpApp, type HttpDeps } from './http.js'
 import { createRequestListener } from './http-listener.js'
+import { verdictFor } from './identity.js'
 import { createLogger, type Logger } from './logger.js'
 import { Metrics } from './metrics.js'
 import { type RoomMember, warmUpYjs } from './room.js'
@@ -60,10 +61,11 @@ export class PlaitServer {
     const { store, logger, authenticate, ...overrides } = options
     this.config = validateConfig({ ...defaults, ...overrides })
     this.log = logger ?? createLogger(this.config.logLevel)
-    const check = authenticate ?? jwtAuthenticate(this.config)
-    if (check === null) checkOpenMode(this.config)
-    this.authMode = check === null ? 'open' : 'token'
-    const verifier = check === null ? null : verifierFrom(check)
+    const identify = authenticate ? hookIdentify(authenticate) : jwtIdentify(this.config)
+    if (identify === null) checkOpenMode(this.config)
+    this.authMode = identify === null ? 'open' : 'token'
+    const verifier: Verifier | null =
+      identify === null ? null : (token, room, request) => verdictFor(identify, token, room, request)
     this.store = store ?? new LevelStore(this.config.dataDir, { syncWrites: this.config.syncWrites })
     this.commit = new GroupCommit<RoomMember>(this.store, this.metrics)
     this.registry = new RoomRegistry(this.store, this.commit, this.config, this.log, this.metrics)
@@ -83,7 +85,7 @@ export class PlaitServer {
       info: () => ({ name: 'plait', auth: this.authMode, pathPrefix: this.config.pathPrefix }),
       demoDir: this.config.demo ? demoDir : null,
       documents: {
-        verifier,
+        identify,
         listRooms: (options) => this.store.listRooms(options),
         hasRoom: (room) => this.store.hasRoom(room),
         openRoom: (name) => this.registry.acquire(name),
