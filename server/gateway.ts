@@ -4,11 +4,13 @@ import { randomBytes } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { RawData, WebSocket, WebSocketServer } from 'ws'
+import { AddressLimits } from './address-limits.js'
 import type { AuthVerdict } from './auth-gate.js'
 import { Closes } from './close-codes.js'
 import { wsModule } from './commonjs.js'
 import type { Config } from './config.js'
 import { Connection, type ConnectionContext } from './connection.js'
+import { handshakeProblem } from './handshake.js'
 import type { Logger } from './logger.js'
 import type { Metrics } from './metrics.js'
 import { encodeSyncStep1 } from './protocol.js'
@@ -69,8 +71,7 @@ export class Gateway {
   private readonly authSweep: NodeJS.Timeout | null
   // Sockets still waiting for their verdict: the auth-timeout sweep looks only at these, not at every socket.
   private readonly awaitingVerdict = new Set<Connection>()
-  private readonly socketsPerIp = new Map<string, number>()
-  private readonly upgradesPerIp = new Map<string, { windowStart: number; count: number }>()
+  private readonly limits: AddressLimits
   private readonly context: ConnectionContext
   private accepting = true
   // Only the server's own warm-up socket knows it.
@@ -84,6 +85,7 @@ export class Gateway {
     private readonly verifier: Verifier | null,
     private readonly isReady: () => boolean,
   ) {
+    this.limits = new AddressLimits(config)
     this.wss = new wsModule.WebSocketServer({
       noServer: true,
       maxPayload: config.maxFrameBytes,
@@ -136,7 +138,7 @@ export class Gateway {
     const { room, ip, queryToken, trusted } = admitted
     if (queryToken !== null)
       this.log.warn({ room }, 'token accepted from the URL query (--allow-query-token)')
-    this.socketsPerIp.set(ip, (this.socketsPerIp.get(ip) ?? 0) + 1)
+    this.limits.socketOpened(ip)
     // Without auth the socket will join this room anyway: start loading it during the handshake.
     if (this.verifier === null) this.registry.acquire(room)
     this.wss.handleUpgrade(request, socket, head, (ws) =>
@@ -156,6 +158,8 @@ export class Gateway {
     if (request.headers[WARM_UP_HEADER] === this.warmUpKey) {
       return { room: WARM_UP_ROOM, ip, queryToken: null, trusted: true }
     }
+    const badHandshake = handshakeProblem(request)
+    if (badHandshake !== null) return { status: 400, reason: badHandshake, metric: 'bad-handshake' }
     const parsed = parseRoomName(request.url ?? '/', this.config.pathPrefix)
     if (!parsed.ok) return { status: 400, reason: parsed.reason, metric: 'bad-room' }
     const origin = request.headers.origin
@@ -163,10 +167,10 @@ export class Gateway {
     if (origins.length > 0 && origin !== undefined && !origins.includes(origin)) {
       return { status: 403, reason: `origin ${origin} is not allowed`, metric: 'origin' }
     }
-    if ((this.socketsPerIp.get(ip) ?? 0) >= this.config.maxSocketsPerIp) {
+    if (this.limits.atSocketLimit(ip)) {
       return { status: 429, reason: 'too many connections from this address', metric: 'ip-sockets' }
     }
-    if (!this.countUpgrade(ip)) {
+    if (!this.limits.countUpgrade(ip)) {
       return { status: 429, reason: 'too many connection attempts; slow down', metric: 'ip-rate' }
     }
     let queryToken: string | null = null
@@ -179,16 +183,6 @@ export class Gateway {
       queryToken = new URLSearchParams(parsed.query).get('token')
     }
     return { room: parsed.room, ip, queryToken, trusted: false }
-  }
-
-  private countUpgrade(ip: string): boolean {
-    const now = Date.now()
-    const entry = this.upgradesPerIp.get(ip)
-    if (entry === undefined || now - entry.windowStart >= 60_000) {
-      this.upgradesPerIp.set(ip, { windowStart: now, count: 1 })
-      return true
-    }
-    return ++entry.count <= this.config.maxUpgradesPerIpPerMinute
   }
 
   private refuse(socket: Duplex, status: number, reason: string, metric: string): void {
@@ -228,9 +222,7 @@ export class Gateway {
   private onConnectionClosed(connection: Connection, code: number, reason: string): void {
     this.connections.delete(connection)
     this.awaitingVerdict.delete(connection)
-    const count = (this.socketsPerIp.get(connection.ip) ?? 1) - 1
-    if (count <= 0) this.socketsPerIp.delete(connection.ip)
-    else this.socketsPerIp.set(connection.ip, count)
+    this.limits.socketClosed(connection.ip)
     if (connection.trusted) {
       this.registry.unloadNow(connection.roomName)
       return
@@ -258,10 +250,7 @@ export class Gateway {
       connection.awaitingPong = true
       if (connection.ws.readyState === wsModule.WebSocket.OPEN) connection.ws.ping()
     }
-    // Forget rate windows that ended, so the map follows the active addresses only.
-    const cutoff = Date.now() - 60_000
-    for (const [ip, entry] of this.upgradesPerIp)
-      if (entry.windowStart < cutoff) this.upgradesPerIp.delete(ip)
+    this.limits.sweep()
   }
 
   private expireAuth(): void {
