@@ -42,6 +42,8 @@ export interface Config {
   maxSocketsPerIp: number
   maxUpgradesPerIpPerMinute: number
   maxMessagesPerSecond: number
+  /** Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For / Forwarded names the client. */
+  trustedProxies: string[]
   /** Serve the demo editor at / (its built files). */
   demo: boolean
 }
@@ -86,6 +88,7 @@ export const defaults: Config = {
   maxSocketsPerIp: 256,
   maxUpgradesPerIpPerMinute: 600,
   maxMessagesPerSecond: 500,
+  trustedProxies: [],
   demo: true,
 }
 
@@ -275,6 +278,13 @@ const specs: OptionSpec[] = [
     help: 'frames per socket per second (4429)',
   },
   {
+    key: 'trustedProxies',
+    flag: 'trusted-proxies',
+    env: 'TRUSTED_PROXIES',
+    kind: 'list',
+    help: 'comma-separated proxy addresses/CIDRs whose X-Forwarded-For names the client (empty: none)',
+  },
+  {
     key: 'roomFramesPerSecond',
     flag: 'room-frames-per-second',
     env: 'ROOM_FRAMES_PER_SECOND',
@@ -400,7 +410,7 @@ export function helpText(): string {
   for (const spec of specs) {
     const value = defaults[spec.key]
     const shown = Array.isArray(value)
-      ? value.join(',') || '(any)'
+      ? value.join(',') || (spec.key === 'allowedOrigins' ? '(any)' : '(none)')
       : value === null
         ? '(none)'
         : String(value)

@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream'
 import type { RawData, WebSocket, WebSocketServer } from 'ws'
 import { AddressLimits } from './address-limits.js'
 import type { AuthVerdict } from './auth-gate.js'
+import { clientAddress, type TrustedProxies } from './client-address.js'
 import { Closes } from './close-codes.js'
 import { wsModule } from './commonjs.js'
 import type { Config } from './config.js'
@@ -84,6 +85,7 @@ export class Gateway {
     private readonly log: Logger,
     private readonly verifier: Verifier | null,
     private readonly isReady: () => boolean,
+    private readonly proxies: TrustedProxies,
   ) {
     this.limits = new AddressLimits(config)
     this.wss = new wsModule.WebSocketServer({
@@ -154,7 +156,7 @@ export class Gateway {
     | { room: string; ip: string; queryToken: string | null; trusted: boolean } {
     if (!this.accepting) return { status: 503, reason: 'the server is shutting down', metric: 'shutdown' }
     if (!this.isReady()) return { status: 503, reason: 'storage is not open', metric: 'not-ready' }
-    const ip = request.socket.remoteAddress ?? 'unknown'
+    const ip = clientAddress(request, this.proxies)
     if (request.headers[WARM_UP_HEADER] === this.warmUpKey) {
       return { room: WARM_UP_ROOM, ip, queryToken: null, trusted: true }
     }

@@ -9,6 +9,7 @@ import type { Hono } from 'hono'
 import { LevelStore } from '../persistence/level-store.js'
 import type { DocumentStore } from '../persistence/store.js'
 import { type Authenticate, checkOpenMode, hookIdentify, jwtIdentify } from './auth.js'
+import { TrustedProxies } from './client-address.js'
 import { Closes } from './close-codes.js'
 import { type Config, defaults, validateConfig } from './config.js'
 import { Gateway, type Verifier } from './gateway.js'
@@ -69,8 +70,14 @@ export class PlaitServer {
     this.store = store ?? new LevelStore(this.config.dataDir, { syncWrites: this.config.syncWrites })
     this.commit = new GroupCommit<RoomMember>(this.store, this.metrics)
     this.registry = new RoomRegistry(this.store, this.commit, this.config, this.log, this.metrics)
-    this.gateway = new Gateway(this.config, this.registry, this.metrics, this.log, verifier, () =>
-      this.isReady(),
+    this.gateway = new Gateway(
+      this.config,
+      this.registry,
+      this.metrics,
+      this.log,
+      verifier,
+      () => this.isReady(),
+      new TrustedProxies(this.config.trustedProxies),
     )
     const demoDir = join(packageRoot(), 'web-demo', 'dist')
     const httpDeps: HttpDeps = {

@@ -1,8 +1,9 @@
 // Upgrades refused before a socket exists are refused by plait (and counted), whoever would have
-// refused them.
+// refused them; behind a trusted proxy the per-address limits apply to each client, not the proxy.
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
 import { describe, test } from 'node:test'
+import { RawClient } from './helpers/clients.js'
 import { metricValue } from './helpers/raw-http.js'
 import { removeDir, startServer } from './helpers/server.js'
 
@@ -62,6 +63,44 @@ describe('a bad WebSocket handshake', () => {
         bad.length,
       )
     } finally {
+      await s.stop()
+      removeDir(s.dataDir)
+    }
+  })
+})
+
+describe('behind a trusted proxy', () => {
+  test('each forwarded client has its own socket limit; an untrusted peer cannot claim one', async () => {
+    const s = await startServer({ maxSocketsPerIp: 2, trustedProxies: ['127.0.0.3'] })
+    const open: RawClient[] = []
+    const connect = async (from: string, forwardedFor: string) => {
+      const raw = new RawClient(`${s.url}/room`, {
+        localAddress: from,
+        headers: { 'X-Forwarded-For': forwardedFor },
+      })
+      open.push(raw)
+      await raw.opened
+    }
+    try {
+      // Two users through the proxy: two sockets each, though the proxy holds four.
+      for (const user of ['198.51.100.1', '198.51.100.1', '198.51.100.2', '198.51.100.2']) {
+        await connect('127.0.0.3', user)
+      }
+      const viaProxy = { ...goodHandshake, 'X-Forwarded-For': '198.51.100.1' }
+      assert.equal(
+        await upgrade(s.port, viaProxy, { from: '127.0.0.3' }),
+        429,
+        'the first user is at its limit',
+      )
+      const third = { ...goodHandshake, 'X-Forwarded-For': '198.51.100.3' }
+      assert.equal(await upgrade(s.port, third, { from: '127.0.0.3' }), 101, 'a third user is not')
+      // A client that is not a proxy writing the header is still itself.
+      await connect('127.0.0.4', '198.51.100.9')
+      await connect('127.0.0.4', '198.51.100.10')
+      const spoofed = { ...goodHandshake, 'X-Forwarded-For': '198.51.100.11' }
+      assert.equal(await upgrade(s.port, spoofed, { from: '127.0.0.4' }), 429)
+    } finally {
+      for (const raw of open) raw.close()
       await s.stop()
       removeDir(s.dataDir)
     }
