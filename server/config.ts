@@ -44,6 +44,13 @@ export interface Config {
   maxMessagesPerSecond: number
   /** Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For / Forwarded names the client. */
   trustedProxies: string[]
+  /** Time to receive a request's headers; past it Node answers 408 and closes (slowloris). */
+  headersTimeoutMs: number
+  /** Time to receive a whole request. */
+  requestTimeoutMs: number
+  /** HTTP connections not upgraded to WebSocket, per client address (429) and in all (503). */
+  maxHttpConnectionsPerIp: number
+  maxHttpConnections: number
   /** Serve the demo editor at / (its built files). */
   demo: boolean
 }
@@ -89,6 +96,10 @@ export const defaults: Config = {
   maxUpgradesPerIpPerMinute: 600,
   maxMessagesPerSecond: 500,
   trustedProxies: [],
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxHttpConnectionsPerIp: 512,
+  maxHttpConnections: 16_384,
   demo: true,
 }
 
@@ -285,6 +296,34 @@ const specs: OptionSpec[] = [
     help: 'comma-separated proxy addresses/CIDRs whose X-Forwarded-For names the client (empty: none)',
   },
   {
+    key: 'headersTimeoutMs',
+    flag: 'headers-timeout',
+    env: 'HEADERS_TIMEOUT',
+    kind: 'ms',
+    help: 'time to send request headers (408, then closed)',
+  },
+  {
+    key: 'requestTimeoutMs',
+    flag: 'request-timeout',
+    env: 'REQUEST_TIMEOUT',
+    kind: 'ms',
+    help: 'time to send a whole request (408, then closed)',
+  },
+  {
+    key: 'maxHttpConnectionsPerIp',
+    flag: 'max-http-connections-per-ip',
+    env: 'MAX_HTTP_CONNECTIONS_PER_IP',
+    kind: 'int',
+    help: 'open HTTP connections (not WebSockets) per client address (429)',
+  },
+  {
+    key: 'maxHttpConnections',
+    flag: 'max-http-connections',
+    env: 'MAX_HTTP_CONNECTIONS',
+    kind: 'int',
+    help: 'open HTTP connections (not WebSockets) in all (503)',
+  },
+  {
     key: 'roomFramesPerSecond',
     flag: 'room-frames-per-second',
     env: 'ROOM_FRAMES_PER_SECOND',
@@ -388,6 +427,10 @@ export function validateConfig(config: Config): Config {
     'maxUpgradesPerIpPerMinute',
     'maxMessagesPerSecond',
     'roomFramesPerSecond',
+    'headersTimeoutMs',
+    'requestTimeoutMs',
+    'maxHttpConnectionsPerIp',
+    'maxHttpConnections',
   ]
   for (const key of positive) {
     const value = config[key] as number
@@ -395,6 +438,8 @@ export function validateConfig(config: Config): Config {
       throw new ConfigError(`--${specs.find((s) => s.key === key)?.flag} must be greater than 0`)
   }
   if (config.maxFrameBytes < 1024) throw new ConfigError('--max-frame must be at least 1KiB')
+  if (config.headersTimeoutMs > config.requestTimeoutMs)
+    throw new ConfigError('--headers-timeout must not be longer than --request-timeout')
   return config
 }
 

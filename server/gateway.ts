@@ -2,6 +2,7 @@
 // limits), hands accepted sockets to Connections, and runs the one heartbeat timer for all of them.
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { RawData, WebSocket, WebSocketServer } from 'ws'
 import { AddressLimits } from './address-limits.js'
@@ -12,6 +13,7 @@ import { wsModule } from './commonjs.js'
 import type { Config } from './config.js'
 import { Connection, type ConnectionContext } from './connection.js'
 import { handshakeProblem } from './handshake.js'
+import type { HttpConnections } from './http-connections.js'
 import type { Logger } from './logger.js'
 import type { Metrics } from './metrics.js'
 import { encodeSyncStep1 } from './protocol.js'
@@ -86,6 +88,7 @@ export class Gateway {
     private readonly verifier: Verifier | null,
     private readonly isReady: () => boolean,
     private readonly proxies: TrustedProxies,
+    private readonly httpConnections: HttpConnections,
   ) {
     this.limits = new AddressLimits(config)
     this.wss = new wsModule.WebSocketServer({
@@ -132,6 +135,8 @@ export class Gateway {
   /** The 'upgrade' event of the HTTP server. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', destroyOnError)
+    // From here on the socket is a WebSocket (or refused): it leaves the open HTTP connections.
+    this.httpConnections.release(socket as Socket)
     const admitted = this.checkUpgrade(request)
     if ('status' in admitted) {
       this.refuse(socket, admitted.status, admitted.reason, admitted.metric)

@@ -15,6 +15,7 @@ import { type Config, defaults, validateConfig } from './config.js'
 import { Gateway, type Verifier } from './gateway.js'
 import { GroupCommit } from './group-commit.js'
 import { createHttpApp, type HttpDeps } from './http.js'
+import { HttpConnections } from './http-connections.js'
 import { createRequestListener } from './http-listener.js'
 import { verdictFor } from './identity.js'
 import { createLogger, type Logger } from './logger.js'
@@ -70,6 +71,8 @@ export class PlaitServer {
     this.store = store ?? new LevelStore(this.config.dataDir, { syncWrites: this.config.syncWrites })
     this.commit = new GroupCommit<RoomMember>(this.store, this.metrics)
     this.registry = new RoomRegistry(this.store, this.commit, this.config, this.log, this.metrics)
+    const proxies = new TrustedProxies(this.config.trustedProxies)
+    const httpConnections = new HttpConnections(this.config, proxies, this.metrics)
     this.gateway = new Gateway(
       this.config,
       this.registry,
@@ -77,7 +80,8 @@ export class PlaitServer {
       this.log,
       verifier,
       () => this.isReady(),
-      new TrustedProxies(this.config.trustedProxies),
+      proxies,
+      httpConnections,
     )
     const demoDir = join(packageRoot(), 'web-demo', 'dist')
     const httpDeps: HttpDeps = {
@@ -86,6 +90,7 @@ export class PlaitServer {
       renderMetrics: () =>
         this.metrics.render({
           openSockets: this.gateway.openSockets,
+          openHttpConnections: httpConnections.open,
           loadedRooms: this.registry.size,
           storageOpen: this.store.isOpen,
         }),
@@ -100,7 +105,17 @@ export class PlaitServer {
       },
     }
     this.app = createHttpApp(httpDeps)
-    this.httpServer = createHttpServer(createRequestListener(this.app, httpDeps))
+    this.httpServer = createHttpServer(
+      {
+        headersTimeout: this.config.headersTimeoutMs,
+        requestTimeout: this.config.requestTimeoutMs,
+        // Node checks the two timeouts on this interval (30 s by default): often enough that they bite
+        // within a second of expiring.
+        connectionsCheckingInterval: Math.min(1000, Math.max(50, this.config.headersTimeoutMs / 4)),
+      },
+      createRequestListener(this.app, httpDeps),
+    )
+    httpConnections.watch(this.httpServer)
     this.httpServer.on('upgrade', (request, socket, head) =>
       this.gateway.handleUpgrade(request, socket, head),
     )
