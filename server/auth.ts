@@ -4,12 +4,12 @@
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose'
-import { type Access, accessFor, DocsClaimError, readDocsClaim } from './access.js'
+import { type Access, accessFor, type DocsClaim, DocsClaimError, readDocsClaim } from './access.js'
 import type { AuthVerdict } from './auth-gate.js'
 import { type Config, ConfigError } from './config.js'
 import type { Identify } from './identity.js'
 
-export { type Access, accessFor } from './access.js'
+export type { Access } from './access.js'
 
 export interface AuthIdentity {
   /** Logged with the socket; never the token. */
@@ -100,7 +100,7 @@ export function jwtIdentify(config: Config): Identify | null {
     const userId = payload.sub
     if (typeof userId !== 'string' || userId === '')
       return { ok: false, code: 4401, reason: 'the token has no sub claim' }
-    let docs: ReturnType<typeof readDocsClaim>
+    let docs: DocsClaim
     try {
       docs = readDocsClaim(payload.docs)
     } catch (error) {
