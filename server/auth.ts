@@ -108,6 +108,8 @@ export function jwtIdentify(config: Config): Identify | null {
       throw error
     }
     const identity = {
+      // A pattern "team/*" covers names starting "team/"; an exact name is a prefix of itself.
+      prefixes: [...docs.keys()].map((pattern) => (pattern.endsWith('*') ? pattern.slice(0, -1) : pattern)),
       accessTo(room: string): AuthVerdict {
         const access = accessFor(docs, room)
         return access === null ? noAccess(room) : { ok: true, userId, canWrite: access === 'write' }

@@ -8,6 +8,7 @@ import type { HttpBindings } from '@hono/node-server'
 import { type Context, Hono } from 'hono'
 import type { Identify, Identity } from './identity.js'
 import type { Room } from './room.js'
+import { listReadable } from './room-listing.js'
 import { roomNameProblem } from './room-name.js'
 
 export interface DocumentApiDeps {
@@ -24,8 +25,6 @@ type Env = { Bindings: HttpBindings }
 
 const PAGE_DEFAULT = 1000
 const PAGE_MAX = 10_000
-/** Stored names read per step while filtering a list for one token. */
-const SCAN_BATCH = 1000
 const NO_TOKEN = 'send your token as Authorization: Bearer <token>'
 
 function bearer(c: Context<Env>): string | null {
@@ -71,18 +70,8 @@ export function documentApi(deps: DocumentApiDeps): Hono<Env> {
       const page = await deps.listRooms({ after, limit })
       return c.json({ rooms: page, next: page.length === limit ? page[page.length - 1] : undefined })
     }
-    const readable: string[] = []
-    let cursor = after
-    for (;;) {
-      const batch = await deps.listRooms({ after: cursor, limit: Math.max(limit, SCAN_BATCH) })
-      for (const room of batch) {
-        const verdict = await identity.accessTo(room)
-        if (!verdict.ok && verdict.code === 4401) return c.json({ error: verdict.reason }, 401)
-        if (verdict.ok && readable.push(room) === limit) return c.json({ rooms: readable, next: room })
-      }
-      if (batch.length < Math.max(limit, SCAN_BATCH)) return c.json({ rooms: readable })
-      cursor = batch[batch.length - 1]
-    }
+    const page = await listReadable(deps.listRooms, identity, after, limit)
+    return 'refused' in page ? c.json({ error: page.refused.reason }, 401) : c.json(page)
   })
 
   app.get('/rooms/:room', async (c) => {

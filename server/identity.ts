@@ -6,6 +6,8 @@ import type { AuthVerdict } from './auth-gate.js'
 /** Who sent a token: their verdict for any room, without verifying the token again. */
 export interface Identity {
   accessTo(room: string): AuthVerdict | Promise<AuthVerdict>
+  /** Every room this identity may read starts with one of these; absent, any room may be readable. */
+  readonly prefixes?: readonly string[]
 }
 
 export type IdentityResult = { ok: true; identity: Identity } | { ok: false; code: 4401; reason: string }
