@@ -1,13 +1,15 @@
 // Who may read and who may write each room: JWTs (HS256 secret or a JWKS of public keys) or an
-// embedding app's own `authenticate` hook, turned into a verdict for the socket's first message.
+// embedding app's own `authenticate` hook, turned into an Identify (verify a token once) whose identity
+// answers per room (see identity.ts).
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose'
+import { type Access, accessFor, type DocsClaim, DocsClaimError, readDocsClaim } from './access.js'
 import type { AuthVerdict } from './auth-gate.js'
 import { type Config, ConfigError } from './config.js'
-import type { Verifier } from './gateway.js'
+import type { Identify } from './identity.js'
 
-export type Access = 'read' | 'write'
+export type { Access } from './access.js'
 
 export interface AuthIdentity {
   /** Logged with the socket; never the token. */
@@ -38,42 +40,7 @@ export class AuthError extends Error {
 /** Allowed clock difference between token issuer and server, in seconds. */
 const CLOCK_SKEW_S = 30
 
-/**
- * The access a `docs` claim grants to a room: an exact name wins over any prefix pattern ("team/*"),
- * and the longest matching prefix wins over shorter ones.
- */
-export function accessFor(docs: Record<string, Access>, room: string): Access | null {
-  const exact = docs[room]
-  if (exact !== undefined) return exact
-  let best: Access | null = null
-  let bestLength = -1
-  for (const [pattern, access] of Object.entries(docs)) {
-    if (!pattern.endsWith('*')) continue
-    const prefix = pattern.slice(0, -1)
-    if (room.startsWith(prefix) && prefix.length > bestLength) {
-      best = access
-      bestLength = prefix.length
-    }
-  }
-  return best
-}
-
-function readDocsClaim(value: unknown): Record<string, Access> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new AuthError(4401, 'the token has no docs claim (an object of room pattern to "read" or "write")')
-  }
-  const docs: Record<string, Access> = {}
-  for (const [pattern, access] of Object.entries(value)) {
-    if (access !== 'read' && access !== 'write') {
-      throw new AuthError(
-        4401,
-        `the token's docs claim gives "${String(access)}" for ${pattern}; use read or write`,
-      )
-    }
-    docs[pattern] = access
-  }
-  return docs
-}
+const noAccess = (room: string): AuthVerdict => ({ ok: false, code: 4403, reason: `no access to ${room}` })
 
 function describeJwtError(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'the token has expired'
@@ -101,8 +68,11 @@ function loadJwks(source: string): JWTVerifyGetKey {
   return createLocalJWKSet(parsed as Parameters<typeof createLocalJWKSet>[0])
 }
 
-/** The JWT check configured by --auth-secret / --auth-jwks, or null when neither is set. */
-export function jwtAuthenticate(config: Config): Authenticate | null {
+/**
+ * The JWT check configured by --auth-secret / --auth-jwks, or null when neither is set. The signature is
+ * checked once per token; each room is then a lookup in its docs claim.
+ */
+export function jwtIdentify(config: Config): Identify | null {
   if (config.authSecret === null && config.authJwks === null) return null
   if (config.authSecret !== null && config.authJwks !== null) {
     throw new ConfigError('set either --auth-secret (HS256) or --auth-jwks (public keys), not both')
@@ -116,7 +86,7 @@ export function jwtAuthenticate(config: Config): Authenticate | null {
     clockTolerance: CLOCK_SKEW_S,
     requiredClaims: ['exp'],
   }
-  return async (token, room) => {
+  return async (token) => {
     let payload: Record<string, unknown>
     try {
       payload = (
@@ -125,30 +95,51 @@ export function jwtAuthenticate(config: Config): Authenticate | null {
           : await jwtVerify(token, jwks as JWTVerifyGetKey, options)
       ).payload
     } catch (error) {
-      throw new AuthError(4401, describeJwtError(error))
+      return { ok: false, code: 4401, reason: describeJwtError(error) }
     }
-    if (typeof payload.sub !== 'string' || payload.sub === '')
-      throw new AuthError(4401, 'the token has no sub claim')
-    const access = accessFor(readDocsClaim(payload.docs), room)
-    return access === null ? null : { userId: payload.sub, access }
+    const userId = payload.sub
+    if (typeof userId !== 'string' || userId === '')
+      return { ok: false, code: 4401, reason: 'the token has no sub claim' }
+    let docs: DocsClaim
+    try {
+      docs = readDocsClaim(payload.docs)
+    } catch (error) {
+      if (error instanceof DocsClaimError) return { ok: false, code: 4401, reason: error.message }
+      throw error
+    }
+    const identity = {
+      // A pattern "team/*" covers names starting "team/"; an exact name is a prefix of itself.
+      prefixes: [...docs.keys()].map((pattern) => (pattern.endsWith('*') ? pattern.slice(0, -1) : pattern)),
+      accessTo(room: string): AuthVerdict {
+        const access = accessFor(docs, room)
+        return access === null ? noAccess(room) : { ok: true, userId, canWrite: access === 'write' }
+      },
+    }
+    return { ok: true, identity }
   }
 }
 
-/** Adapts an Authenticate function to the gateway's verdicts. */
-export function verifierFrom(authenticate: Authenticate): Verifier {
-  return async (token, room, request): Promise<AuthVerdict> => {
-    try {
-      const identity = await authenticate(token, room, request)
-      if (identity === null) return { ok: false, code: 4403, reason: `no access to ${room}` }
-      if (identity.access !== 'read' && identity.access !== 'write') {
-        return { ok: false, code: 4403, reason: `no access to ${room}` }
-      }
-      return { ok: true, userId: identity.userId, canWrite: identity.access === 'write' }
-    } catch (error) {
-      if (error instanceof AuthError) return { ok: false, code: error.code, reason: error.message }
-      throw error
-    }
-  }
+/**
+ * An embedding app's hook as an Identify. The hook decides per room, so the token is "verified" by the
+ * hook on every room it is asked about; a hook that throws AuthError(4401) says the token itself is bad.
+ */
+export function hookIdentify(authenticate: Authenticate): Identify {
+  return async (token, request) => ({
+    ok: true,
+    identity: {
+      async accessTo(room: string): Promise<AuthVerdict> {
+        try {
+          const identity = await authenticate(token, room, request)
+          if (identity === null) return noAccess(room)
+          if (identity.access !== 'read' && identity.access !== 'write') return noAccess(room)
+          return { ok: true, userId: identity.userId, canWrite: identity.access === 'write' }
+        } catch (error) {
+          if (error instanceof AuthError) return { ok: false, code: error.code, reason: error.message }
+          throw error
+        }
+      },
+    },
+  })
 }
 
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1', '[::1]'])

@@ -54,6 +54,15 @@ export interface Config {
   maxAwarenessStateBytes: number
   /** With auth on, write the verified user id into each awareness state a socket sends (`user.id`). */
   awarenessUserId: boolean
+  /** Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For / Forwarded names the client. */
+  trustedProxies: string[]
+  /** Time to receive a request's headers; past it Node answers 408 and closes (slowloris). */
+  headersTimeoutMs: number
+  /** Time to receive a whole request. */
+  requestTimeoutMs: number
+  /** HTTP connections not upgraded to WebSocket, per client address (429) and in all (503). */
+  maxHttpConnectionsPerIp: number
+  maxHttpConnections: number
   /** Serve the demo editor at / (its built files). */
   demo: boolean
 }
@@ -104,6 +113,11 @@ export const defaults: Config = {
   maxBytesPerSecond: 4 * 1024 * 1024,
   maxAwarenessStateBytes: 64 * 1024,
   awarenessUserId: false,
+  trustedProxies: [],
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxHttpConnectionsPerIp: 512,
+  maxHttpConnections: 16_384,
   demo: true,
 }
 
@@ -322,6 +336,41 @@ const specs: OptionSpec[] = [
     help: "with auth on, write the token's user id into each awareness state as user.id",
   },
   {
+    key: 'trustedProxies',
+    flag: 'trusted-proxies',
+    env: 'TRUSTED_PROXIES',
+    kind: 'list',
+    help: 'comma-separated proxy addresses/CIDRs whose X-Forwarded-For names the client (empty: none)',
+  },
+  {
+    key: 'headersTimeoutMs',
+    flag: 'headers-timeout',
+    env: 'HEADERS_TIMEOUT',
+    kind: 'ms',
+    help: 'time to send request headers (408, then closed)',
+  },
+  {
+    key: 'requestTimeoutMs',
+    flag: 'request-timeout',
+    env: 'REQUEST_TIMEOUT',
+    kind: 'ms',
+    help: 'time to send a whole request (408, then closed)',
+  },
+  {
+    key: 'maxHttpConnectionsPerIp',
+    flag: 'max-http-connections-per-ip',
+    env: 'MAX_HTTP_CONNECTIONS_PER_IP',
+    kind: 'int',
+    help: 'open HTTP connections (not WebSockets) per client address (429)',
+  },
+  {
+    key: 'maxHttpConnections',
+    flag: 'max-http-connections',
+    env: 'MAX_HTTP_CONNECTIONS',
+    kind: 'int',
+    help: 'open HTTP connections (not WebSockets) in all (503)',
+  },
+  {
     key: 'roomFramesPerSecond',
     flag: 'room-frames-per-second',
     env: 'ROOM_FRAMES_PER_SECOND',
@@ -428,6 +477,10 @@ export function validateConfig(config: Config): Config {
     'maxBytesPerSecond',
     'maxAwarenessStateBytes',
     'roomFramesPerSecond',
+    'headersTimeoutMs',
+    'requestTimeoutMs',
+    'maxHttpConnectionsPerIp',
+    'maxHttpConnections',
   ]
   for (const key of positive) {
     const value = config[key] as number
@@ -437,6 +490,8 @@ export function validateConfig(config: Config): Config {
   if (config.maxDocumentBytes < 1024) throw new ConfigError('--max-document-size must be at least 1KiB')
   // ws keeps its frame limit in a 32-bit integer.
   if (config.maxDocumentBytes > 2 ** 31 - 1) throw new ConfigError('--max-document-size must be below 2GiB')
+  if (config.headersTimeoutMs > config.requestTimeoutMs)
+    throw new ConfigError('--headers-timeout must not be longer than --request-timeout')
   return config
 }
 
@@ -452,7 +507,7 @@ export function helpText(): string {
   for (const spec of specs) {
     const value = defaults[spec.key]
     const shown = Array.isArray(value)
-      ? value.join(',') || '(any)'
+      ? value.join(',') || (spec.key === 'allowedOrigins' ? '(any)' : '(none)')
       : value === null
         ? '(none)'
         : String(value)

@@ -3,15 +3,17 @@
 //   GET /api/rooms/:room           { room, exists, loaded, clients }
 //   GET /api/rooms/:room/state     the whole document as one Yjs update (application/octet-stream)
 // The room is one percent-encoded path segment (encodeURIComponent("team/notes")). With auth on, send
-// the same token a socket would, as `Authorization: Bearer <token>`.
+// the same token a socket would, as `Authorization: Bearer <token>`; it is verified once per request.
 import type { HttpBindings } from '@hono/node-server'
 import { type Context, Hono } from 'hono'
-import type { Verifier } from './gateway.js'
+import type { Identify, Identity } from './identity.js'
 import type { Room } from './room.js'
+import { listReadable } from './room-listing.js'
 import { roomNameProblem } from './room-name.js'
 
 export interface DocumentApiDeps {
-  verifier: Verifier | null
+  /** Null in open mode (everyone reads everything). */
+  identify: Identify | null
   listRooms(options: { after?: string; limit?: number }): Promise<string[]>
   hasRoom(room: string): Promise<boolean>
   /** The room, loaded (null when the process holds its maximum of rooms). */
@@ -31,32 +33,45 @@ function bearer(c: Context<Env>): string | null {
   return match ? match[1] : null
 }
 
+/** The request's identity; null in open mode; a Response for a missing or bad token (401). */
+async function identityOf(c: Context<Env>, identify: Identify | null): Promise<Identity | null | Response> {
+  if (identify === null) return null
+  const token = bearer(c)
+  if (token === null) return c.json({ error: NO_TOKEN }, 401)
+  const result = await identify(token, c.env.incoming)
+  return result.ok ? result.identity : c.json({ error: result.reason }, 401)
+}
+
 export function documentApi(deps: DocumentApiDeps): Hono<Env> {
   const app = new Hono<Env>()
 
   /** Null when the request may read `room`; otherwise the refusal to return. */
   async function refusal(c: Context<Env>, room: string): Promise<Response | null> {
-    if (deps.verifier === null) return null
-    const token = bearer(c)
-    if (token === null) return c.json({ error: NO_TOKEN }, 401)
-    const verdict = await deps.verifier(token, room, c.env.incoming)
+    const identity = await identityOf(c, deps.identify)
+    if (identity === null) return null
+    if (identity instanceof Response) return identity
+    const verdict = await identity.accessTo(room)
     if (verdict.ok) return null
     return c.json({ error: verdict.reason }, verdict.code === 4401 ? 401 : 403)
   }
 
-  // Paged: ?limit= (default 1000, at most 10000) and ?after=<the previous page's next>.
+  // Paged: ?limit= (default 1000, at most 10000) and ?after=<the previous page's next>. With auth on, a
+  // page holds up to `limit` rooms the token may read and `next` is the last of them, so paging never
+  // names a room the token cannot read.
   app.get('/rooms', async (c) => {
     const limit = Number(c.req.query('limit') ?? PAGE_DEFAULT)
     if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_MAX) {
       return c.json({ error: `limit must be a whole number from 1 to ${PAGE_MAX}` }, 400)
     }
-    const page = await deps.listRooms({ after: c.req.query('after'), limit })
-    const next = page.length === limit ? page[page.length - 1] : undefined
-    if (deps.verifier === null) return c.json({ rooms: page, next })
-    if (bearer(c) === null) return c.json({ error: NO_TOKEN }, 401)
-    const readable: string[] = []
-    for (const room of page) if ((await refusal(c, room)) === null) readable.push(room)
-    return c.json({ rooms: readable, next })
+    const after = c.req.query('after')
+    const identity = await identityOf(c, deps.identify)
+    if (identity instanceof Response) return identity
+    if (identity === null) {
+      const page = await deps.listRooms({ after, limit })
+      return c.json({ rooms: page, next: page.length === limit ? page[page.length - 1] : undefined })
+    }
+    const page = await listReadable(deps.listRooms, identity, after, limit)
+    return 'refused' in page ? c.json({ error: page.refused.reason }, 401) : c.json(page)
   })
 
   app.get('/rooms/:room', async (c) => {
@@ -76,6 +91,9 @@ export function documentApi(deps: DocumentApiDeps): Hono<Env> {
     if (problem !== null) return c.json({ error: problem }, 400)
     const refused = await refusal(c, room)
     if (refused) return refused
+    // Ask storage before loading: a read of a missing room must not take one of the --max-rooms slots.
+    const notFound = () => c.json({ error: `no document named ${room}` }, 404)
+    if (deps.loadedRoom(room)?.exists !== true && !(await deps.hasRoom(room))) return notFound()
     const opened = deps.openRoom(room)
     if (opened === null) return c.json({ error: 'the server holds its maximum number of rooms' }, 503)
     try {
@@ -83,7 +101,7 @@ export function documentApi(deps: DocumentApiDeps): Hono<Env> {
     } catch {
       return c.json({ error: 'this document could not be loaded; see the server log' }, 500)
     }
-    if (!opened.exists) return c.json({ error: `no document named ${room}` }, 404)
+    if (!opened.exists) return notFound()
     const state = await opened.exportState()
     return c.body(state as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/octet-stream' })
   })

@@ -2,14 +2,19 @@
 // limits), hands accepted sockets to Connections, and runs the one heartbeat timer for all of them.
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { RawData, WebSocket, WebSocketServer } from 'ws'
+import { AddressLimits } from './address-limits.js'
 import type { AuthVerdict } from './auth-gate.js'
+import { clientAddress, type TrustedProxies } from './client-address.js'
 import { Closes } from './close-codes.js'
 import { wsModule } from './commonjs.js'
 import type { Config } from './config.js'
 import { Connection, type ConnectionContext } from './connection.js'
 import { documentSocketClass } from './document-socket.js'
+import { handshakeProblem } from './handshake.js'
+import type { HttpConnections } from './http-connections.js'
 import type { Logger } from './logger.js'
 import type { Metrics } from './metrics.js'
 import { encodeSyncStep1 } from './protocol.js'
@@ -72,8 +77,7 @@ export class Gateway {
   private readonly authSweep: NodeJS.Timeout | null
   // Sockets still waiting for their verdict: the auth-timeout sweep looks only at these, not at every socket.
   private readonly awaitingVerdict = new Set<Connection>()
-  private readonly socketsPerIp = new Map<string, number>()
-  private readonly upgradesPerIp = new Map<string, { windowStart: number; count: number }>()
+  private readonly limits: AddressLimits
   private readonly context: ConnectionContext
   private accepting = true
   // Only the server's own warm-up socket knows it.
@@ -86,7 +90,10 @@ export class Gateway {
     private readonly log: Logger,
     private readonly verifier: Verifier | null,
     private readonly isReady: () => boolean,
+    private readonly proxies: TrustedProxies,
+    private readonly httpConnections: HttpConnections,
   ) {
+    this.limits = new AddressLimits(config)
     this.wss = new wsModule.WebSocketServer({
       noServer: true,
       maxPayload: config.maxDocumentBytes,
@@ -152,6 +159,8 @@ export class Gateway {
   /** The 'upgrade' event of the HTTP server. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', destroyOnError)
+    // From here on the socket is a WebSocket (or refused): it leaves the open HTTP connections.
+    this.httpConnections.release(socket as Socket)
     const admitted = this.checkUpgrade(request)
     if ('status' in admitted) {
       this.refuse(socket, admitted.status, admitted.reason, admitted.metric)
@@ -160,7 +169,7 @@ export class Gateway {
     const { room, ip, queryToken, trusted } = admitted
     if (queryToken !== null)
       this.log.warn({ room }, 'token accepted from the URL query (--allow-query-token)')
-    this.socketsPerIp.set(ip, (this.socketsPerIp.get(ip) ?? 0) + 1)
+    this.limits.socketOpened(ip)
     // Without auth the socket will join this room anyway: start loading it during the handshake.
     if (this.verifier === null) this.registry.acquire(room)
     this.wss.handleUpgrade(request, socket, head, (ws) =>
@@ -176,10 +185,12 @@ export class Gateway {
     | { room: string; ip: string; queryToken: string | null; trusted: boolean } {
     if (!this.accepting) return { status: 503, reason: 'the server is shutting down', metric: 'shutdown' }
     if (!this.isReady()) return { status: 503, reason: 'storage is not open', metric: 'not-ready' }
-    const ip = request.socket.remoteAddress ?? 'unknown'
+    const ip = clientAddress(request, this.proxies)
     if (request.headers[WARM_UP_HEADER] === this.warmUpKey) {
       return { room: WARM_UP_ROOM, ip, queryToken: null, trusted: true }
     }
+    const badHandshake = handshakeProblem(request)
+    if (badHandshake !== null) return { status: 400, reason: badHandshake, metric: 'bad-handshake' }
     const parsed = parseRoomName(request.url ?? '/', this.config.pathPrefix)
     if (!parsed.ok) return { status: 400, reason: parsed.reason, metric: 'bad-room' }
     const origin = request.headers.origin
@@ -187,10 +198,10 @@ export class Gateway {
     if (origins.length > 0 && origin !== undefined && !origins.includes(origin)) {
       return { status: 403, reason: `origin ${origin} is not allowed`, metric: 'origin' }
     }
-    if ((this.socketsPerIp.get(ip) ?? 0) >= this.config.maxSocketsPerIp) {
+    if (this.limits.atSocketLimit(ip)) {
       return { status: 429, reason: 'too many connections from this address', metric: 'ip-sockets' }
     }
-    if (!this.countUpgrade(ip)) {
+    if (!this.limits.countUpgrade(ip)) {
       return { status: 429, reason: 'too many connection attempts; slow down', metric: 'ip-rate' }
     }
     let queryToken: string | null = null
@@ -203,16 +214,6 @@ export class Gateway {
       queryToken = new URLSearchParams(parsed.query).get('token')
     }
     return { room: parsed.room, ip, queryToken, trusted: false }
-  }
-
-  private countUpgrade(ip: string): boolean {
-    const now = Date.now()
-    const entry = this.upgradesPerIp.get(ip)
-    if (entry === undefined || now - entry.windowStart >= 60_000) {
-      this.upgradesPerIp.set(ip, { windowStart: now, count: 1 })
-      return true
-    }
-    return ++entry.count <= this.config.maxUpgradesPerIpPerMinute
   }
 
   private refuse(socket: Duplex, status: number, reason: string, metric: string): void {
@@ -252,9 +253,7 @@ export class Gateway {
   private onConnectionClosed(connection: Connection, code: number, reason: string): void {
     this.connections.delete(connection)
     this.awaitingVerdict.delete(connection)
-    const count = (this.socketsPerIp.get(connection.ip) ?? 1) - 1
-    if (count <= 0) this.socketsPerIp.delete(connection.ip)
-    else this.socketsPerIp.set(connection.ip, count)
+    this.limits.socketClosed(connection.ip)
     if (connection.trusted) {
       this.registry.unloadNow(connection.roomName)
       return
@@ -282,10 +281,7 @@ export class Gateway {
       connection.awaitingPong = true
       if (connection.ws.readyState === wsModule.WebSocket.OPEN) connection.ws.ping()
     }
-    // Forget rate windows that ended, so the map follows the active addresses only.
-    const cutoff = Date.now() - 60_000
-    for (const [ip, entry] of this.upgradesPerIp)
-      if (entry.windowStart < cutoff) this.upgradesPerIp.delete(ip)
+    this.limits.sweep()
   }
 
   private expireAuth(): void {

@@ -5,6 +5,7 @@ import type { HttpBindings } from '@hono/node-server'
 import { Hono } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { type DocumentApiDeps, documentApi } from './document-api.js'
+import { withSecurityHeaders } from './security-headers.js'
 
 export interface HttpDeps {
   isAlive(): boolean
@@ -101,6 +102,7 @@ function loadStaticFiles(root: string): Map<string, { body: Uint8Array; type: st
 
 function demoApp(root: string | null): Hono {
   const app = new Hono()
+  app.use('*', withSecurityHeaders)
   let files: Map<string, { body: Uint8Array; type: string }> | null = null
   try {
     if (root !== null) files = loadStaticFiles(root)

@@ -56,6 +56,7 @@ export class Metrics {
   readonly relayLatency = new Histogram()
   readonly closesByCode = new Map<number, number>()
   readonly rejectedUpgrades = new Map<string, number>()
+  readonly refusedHttpConnections = new Map<string, number>()
 
   countClose(code: number): void {
     this.closesByCode.set(code, (this.closesByCode.get(code) ?? 0) + 1)
@@ -65,8 +66,13 @@ export class Metrics {
     this.rejectedUpgrades.set(reason, (this.rejectedUpgrades.get(reason) ?? 0) + 1)
   }
 
+  countRefusedHttpConnection(reason: string): void {
+    this.refusedHttpConnections.set(reason, (this.refusedHttpConnections.get(reason) ?? 0) + 1)
+  }
+
   render(gauges: {
     openSockets: number
+    openHttpConnections: number
     loadedRooms: number
     storageOpen: boolean
     storageReady: boolean
@@ -77,6 +83,11 @@ export class Metrics {
     const gauge = (name: string, help: string, value: number) =>
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`)
     gauge('plait_open_sockets', 'WebSocket connections currently open', gauges.openSockets)
+    gauge(
+      'plait_http_connections_open',
+      'HTTP connections open and not upgraded to WebSocket',
+      gauges.openHttpConnections,
+    )
     gauge('plait_loaded_rooms', 'Rooms currently in memory', gauges.loadedRooms)
     gauge('plait_storage_open', '1 when the store is open and accepting writes', gauges.storageOpen ? 1 : 0)
     gauge(
@@ -157,6 +168,12 @@ export class Metrics {
     )
     for (const [reason, n] of this.rejectedUpgrades)
       out.push(`plait_upgrades_rejected_total{reason="${reason}"} ${n}`)
+    out.push(
+      '# HELP plait_http_connections_refused_total HTTP connections closed on arrival, by the cap they hit',
+      '# TYPE plait_http_connections_refused_total counter',
+    )
+    for (const [reason, n] of this.refusedHttpConnections)
+      out.push(`plait_http_connections_refused_total{reason="${reason}"} ${n}`)
     return `${out.join('\n')}\n`
   }
 }

@@ -8,13 +8,16 @@ import type { HttpBindings } from '@hono/node-server'
 import type { Hono } from 'hono'
 import { LevelStore } from '../persistence/level-store.js'
 import type { DocumentStore } from '../persistence/store.js'
-import { type Authenticate, checkOpenMode, jwtAuthenticate, verifierFrom } from './auth.js'
+import { type Authenticate, checkOpenMode, hookIdentify, jwtIdentify } from './auth.js'
+import { TrustedProxies } from './client-address.js'
 import { Closes } from './close-codes.js'
 import { type Config, defaults, validateConfig } from './config.js'
-import { Gateway } from './gateway.js'
+import { Gateway, type Verifier } from './gateway.js'
 import { GroupCommit } from './group-commit.js'
 import { createHttpApp, type HttpDeps } from './http.js'
+import { HttpConnections } from './http-connections.js'
 import { createRequestListener } from './http-listener.js'
+import { verdictFor } from './identity.js'
 import { createLogger, type Logger } from './logger.js'
 import { Metrics } from './metrics.js'
 import { type RoomMember, warmUpYjs } from './room.js'
@@ -63,10 +66,11 @@ export class PlaitServer {
     const { store, logger, authenticate, ...overrides } = options
     this.config = validateConfig({ ...defaults, ...overrides })
     this.log = logger ?? createLogger(this.config.logLevel)
-    const check = authenticate ?? jwtAuthenticate(this.config)
-    if (check === null) checkOpenMode(this.config)
-    this.authMode = check === null ? 'open' : 'token'
-    const verifier = check === null ? null : verifierFrom(check)
+    const identify = authenticate ? hookIdentify(authenticate) : jwtIdentify(this.config)
+    if (identify === null) checkOpenMode(this.config)
+    this.authMode = identify === null ? 'open' : 'token'
+    const verifier: Verifier | null =
+      identify === null ? null : (token, room, request) => verdictFor(identify, token, room, request)
     this.store = store ?? new LevelStore(this.config.dataDir, { syncWrites: this.config.syncWrites })
     this.commit = new GroupCommit<RoomMember>(this.store, this.metrics, (error, unwritten) =>
       this.health.writeFailed(error, unwritten),
@@ -81,8 +85,17 @@ export class PlaitServer {
       this.log,
       this.metrics,
     )
-    this.gateway = new Gateway(this.config, this.registry, this.metrics, this.log, verifier, () =>
-      this.isReady(),
+    const proxies = new TrustedProxies(this.config.trustedProxies)
+    const httpConnections = new HttpConnections(this.config, proxies, this.metrics)
+    this.gateway = new Gateway(
+      this.config,
+      this.registry,
+      this.metrics,
+      this.log,
+      verifier,
+      () => this.isReady(),
+      proxies,
+      httpConnections,
     )
     const demoDir = join(packageRoot(), 'web-demo', 'dist')
     const httpDeps: HttpDeps = {
@@ -92,6 +105,7 @@ export class PlaitServer {
       renderMetrics: () =>
         this.metrics.render({
           openSockets: this.gateway.openSockets,
+          openHttpConnections: httpConnections.open,
           loadedRooms: this.registry.size,
           storageOpen: this.store.isOpen,
           storageReady: this.health.ready,
@@ -99,7 +113,7 @@ export class PlaitServer {
       info: () => ({ name: 'plait', auth: this.authMode, pathPrefix: this.config.pathPrefix }),
       demoDir: this.config.demo ? demoDir : null,
       documents: {
-        verifier,
+        identify,
         listRooms: (options) => this.store.listRooms(options),
         hasRoom: (room) => this.store.hasRoom(room),
         openRoom: (name) => this.registry.acquire(name),
@@ -107,7 +121,17 @@ export class PlaitServer {
       },
     }
     this.app = createHttpApp(httpDeps)
-    this.httpServer = createHttpServer(createRequestListener(this.app, httpDeps))
+    this.httpServer = createHttpServer(
+      {
+        headersTimeout: this.config.headersTimeoutMs,
+        requestTimeout: this.config.requestTimeoutMs,
+        // Node checks the two timeouts on this interval (30 s by default): often enough that they bite
+        // within a second of expiring.
+        connectionsCheckingInterval: Math.min(1000, Math.max(50, this.config.headersTimeoutMs / 4)),
+      },
+      createRequestListener(this.app, httpDeps),
+    )
+    httpConnections.watch(this.httpServer)
     this.httpServer.on('upgrade', (request, socket, head) =>
       this.gateway.handleUpgrade(request, socket, head),
     )

@@ -76,8 +76,8 @@ export async function runTokenCommand(
   if (!values.doc || values.doc.length === 0)
     throw new ConfigError('at least one --doc <pattern> is required')
   const access: Access = values.write ? 'write' : 'read'
-  const docs: Record<string, Access> = {}
-  for (const pattern of values.doc) docs[pattern] = access
+  // fromEntries defines own properties: a pattern like "__proto__" stays a room pattern.
+  const docs: Record<string, Access> = Object.fromEntries(values.doc.map((pattern) => [pattern, access]))
   return mintToken({
     secret,
     sub: values.sub,

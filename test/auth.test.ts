@@ -7,7 +7,8 @@ import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { createAuthWebSocket, shouldReconnect } from '../client/index.js'
 import { LevelStore } from '../persistence/level-store.js'
-import { type Access, AuthError, accessFor } from '../server/auth.js'
+import { accessFor, readDocsClaim } from '../server/access.js'
+import { type Access, AuthError } from '../server/auth.js'
 import { decodeAwarenessUpdate, encodeAwarenessStates } from '../server/awareness-state.js'
 import { encodeAuthToken, encodeAwareness, encodeSyncStep1, encodeUpdate } from '../server/protocol.js'
 import { createServer } from '../server/server.js'
@@ -130,12 +131,13 @@ describe('JWT auth on the first message', () => {
       'team/secret/open': 'write',
       handbook: 'read',
     }
-    assert.equal(accessFor(docs, 'team/x'), 'write')
-    assert.equal(accessFor(docs, 'team/secret/plan'), 'read')
-    assert.equal(accessFor(docs, 'team/secret/open'), 'write')
-    assert.equal(accessFor(docs, 'handbook'), 'read')
-    assert.equal(accessFor(docs, 'handbook2'), null)
-    assert.equal(accessFor(docs, 'teams'), null)
+    const claim = readDocsClaim(docs)
+    assert.equal(accessFor(claim, 'team/x'), 'write')
+    assert.equal(accessFor(claim, 'team/secret/plan'), 'read')
+    assert.equal(accessFor(claim, 'team/secret/open'), 'write')
+    assert.equal(accessFor(claim, 'handbook'), 'read')
+    assert.equal(accessFor(claim, 'handbook2'), null)
+    assert.equal(accessFor(claim, 'teams'), null)
     const tok = await token(docs)
     const cases: [string, string][] = [
       ['team/x', 'read-write'],

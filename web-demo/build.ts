@@ -1,5 +1,5 @@
 // Bundles the demo into static files under web-demo/dist, which the plait server serves as they are.
-// Run: node --import tsx web-demo/build.ts
+// Run: node --import tsx web-demo/build.ts [--sourcemaps]   (or DEMO_SOURCEMAPS=1)
 import { createHash } from 'node:crypto'
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
@@ -9,6 +9,8 @@ import { build, type Metafile } from 'esbuild'
 const here = dirname(fileURLToPath(import.meta.url))
 const src = join(here, 'src')
 const dist = join(here, 'dist')
+// Source maps are ~1.4 MB that every visitor could download and nobody but a developer reads: opt-in.
+const sourcemaps = process.argv.includes('--sourcemaps') || process.env.DEMO_SOURCEMAPS === '1'
 
 interface PageSpec {
   name: string
@@ -72,7 +74,7 @@ async function main(): Promise<void> {
     format: 'esm',
     target: ['es2022', 'chrome100', 'firefox100', 'safari15'],
     minify: true,
-    sourcemap: true,
+    sourcemap: sourcemaps,
     metafile: true,
     legalComments: 'linked',
     logLevel: 'warning',

@@ -57,10 +57,27 @@ export async function openPerson(
   viewport = { width: 1280, height: 800 },
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1 })
+  // Whatever the Content-Security-Policy blocks, kept on the page for cspViolations().
+  await context.addInitScript(() => {
+    const seen: string[] = []
+    Object.assign(window, { plaitCspViolations: seen })
+    document.addEventListener('securitypolicyviolation', (event) => {
+      seen.push(
+        `${event.effectiveDirective} blocked ${event.blockedURI || 'inline'} (${event.sourceFile}:${event.lineNumber})`,
+      )
+    })
+  })
   const page = await context.newPage()
   page.on('pageerror', (error) => console.error(`[page error] ${error.message}`))
   await page.goto(url)
   return { context, page }
+}
+
+/** What the page's Content-Security-Policy blocked so far (pages opened with openPerson). */
+export function cspViolations(page: Page): Promise<string[]> {
+  return page.evaluate(
+    () => (window as unknown as { plaitCspViolations?: string[] }).plaitCspViolations ?? [],
+  )
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
