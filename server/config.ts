@@ -512,7 +512,8 @@ export function helpText(): string {
         ? '(none)'
         : String(value)
     const flag = spec.kind === 'bool' ? `--${spec.flag}` : `--${spec.flag} <v>`
-    lines.push(`  ${flag.padEnd(34)} ${spec.env.padEnd(26)} ${shown.padEnd(10)} ${spec.help}`)
+    const formerly = spec.formerly === undefined ? '' : ` (formerly --${spec.formerly.flag})`
+    lines.push(`  ${flag.padEnd(34)} ${spec.env.padEnd(26)} ${shown.padEnd(10)} ${spec.help}${formerly}`)
   }
   lines.push('  --help                             show this text')
   lines.push('', 'Sizes take b/kib/mib/gib (e.g. 16mib); durations take ms/s/m/h (e.g. 30s).')

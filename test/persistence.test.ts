@@ -476,7 +476,7 @@ describe('persistence', () => {
       const other = new Y.Doc()
       updateOf(other, () => other.getText('t').insert(0, 'never sent '))
       raw.send(encodeUpdate(updateOf(other, () => other.getText('t').insert(0, 'orphan '))))
-      await waitFor(() => serverRoom()?.doc.store.pendingStructs != null, 'the orphan to be held back')
+      await waitFor(() => s.server.metrics.updatesHeldBack > 0, 'the orphan to be held back')
       const late = connectProvider(s.url, 'waiting')
       await synced(late)
       assert.equal(late.text.toString(), 'seen by all')
