@@ -40,6 +40,14 @@ export interface Target {
 
 const noToken = async () => null
 
+// The reference servers are bench/'s own packages (bench/package.json), not plait's.
+const benchModules = join(repoRoot, 'bench', 'node_modules')
+function benchPackageMissing(name: string): string | null {
+  return existsSync(join(benchModules, name, 'package.json'))
+    ? null
+    : `${name} is not installed in bench/node_modules (\`npm run bench\` installs it; or \`npm run bench:install\`)`
+}
+
 const plaitMain = join(repoRoot, 'dist', 'plait.mjs')
 /** The node flags `npm start` runs plait with (package.json's start script): the bench measures plait as it ships. */
 function plaitStartFlags(): string[] {
@@ -110,9 +118,9 @@ const plaitAuth: Target = {
 const yWebsocket: Target = {
   name: 'y-websocket',
   label: 'y-websocket-server 0.1.1 + y-leveldb',
-  unavailable: () => null,
+  unavailable: () => benchPackageMissing('@y/websocket-server'),
   launch: ({ port, dataDir }) => ({
-    nodeArgs: [join(repoRoot, 'node_modules', '@y', 'websocket-server', 'src', 'server.js')],
+    nodeArgs: [join(benchModules, '@y', 'websocket-server', 'src', 'server.js')],
     env: { HOST: '127.0.0.1', PORT: String(port), YPERSISTENCE: dataDir },
   }),
   readyPath: '/',
@@ -125,7 +133,8 @@ const yWebsocket: Target = {
 const hocuspocus: Target = {
   name: 'hocuspocus',
   label: 'Hocuspocus 4.7 + SQLite',
-  unavailable: () => null,
+  unavailable: () =>
+    benchPackageMissing('@hocuspocus/extension-sqlite') ?? benchPackageMissing('@hocuspocus/server'),
   launch: ({ port, dataDir }) => ({
     nodeArgs: [
       join(repoRoot, 'bench', 'targets', 'hocuspocus-server.mjs'),

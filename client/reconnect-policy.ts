@@ -3,7 +3,7 @@ export const authFailureCodes: ReadonlySet<number> = new Set([4401, 4403])
 
 /**
  * A `shouldReconnect` for y-websocket v3 providers talking to plait. y-websocket's default gives up on every
- * 44xx close; plait's 4408 (auth timeout) and 4429 (too many frames before auth, rate limit) are worth a retry
+ * 44xx close; plait's 4408 (auth timeout) and 4429 (too much data before the auth verdict) are worth a retry
  * with backoff, while 4401 and 4403 and any other 44xx mean the server decided and retrying cannot help.
  */
 export function shouldReconnect(event: { code: number }): boolean {

@@ -1,4 +1,4 @@
-// WebSocket close codes of the wire contract (../shared/PROTOCOL.md), by meaning.
+// WebSocket close codes of the wire contract (docs/PROTOCOL.md), by meaning.
 export const Closes = {
   normal: 1000,
   protocolError: 1002,

@@ -1,4 +1,4 @@
-// The wire contract (../shared/PROTOCOL.md) as pure functions: one y-protocols message per frame.
+// The wire contract (docs/PROTOCOL.md) as pure functions: one y-protocols message per frame.
 // Nothing here touches a socket, so every frame can be built and read in a unit test.
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'

@@ -8,7 +8,7 @@ const maxRoomBytes = 256
 // biome-ignore lint/suspicious/noControlCharactersInRegex: room names must not contain control characters
 const controlCharacters = /[\u0000-\u001f\u007f]/
 
-/** Whether the server will accept this room name (PROTOCOL.md: 1..256 UTF-8 bytes, no control characters). */
+/** Whether the server will accept this room name (docs/PROTOCOL.md: 1..256 UTF-8 bytes, no control characters). */
 export function isValidRoomName(room: string): boolean {
   const bytes = new TextEncoder().encode(room).length
   return bytes >= 1 && bytes <= maxRoomBytes && !controlCharacters.test(room)
