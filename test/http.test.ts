@@ -185,7 +185,11 @@ describe('configuration', () => {
     assert.equal(config.port, 4000)
     assert.equal(config.dataDir, '/tmp/x')
     assert.equal(config.host, '0.0.0.0')
-    assert.equal(config.maxDocumentBytes, 2 * 1024 * 1024, 'the former name of --max-document-size still works')
+    assert.equal(
+      config.maxDocumentBytes,
+      2 * 1024 * 1024,
+      'the former name of --max-document-size still works',
+    )
     assert.equal(config.roomIdleMs, 30_000)
     const renamed = loadConfig(['--max-document-size', '3mib'], { MAX_FRAME: '1mib' })
     assert.ok(renamed !== 'help')
