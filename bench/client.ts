@@ -5,7 +5,7 @@
 import * as random from 'lib0/random'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
-import { varUintLength, writeVarUint } from '../server/protocol.js'
+import { varUintLength, writeVarUint } from '../server/protocol/messages.js'
 import { formatMarker, type MarkerSink, maxMarkerLength, scanMarkers, writeMarker } from './marker.js'
 import {
   encodeAuthToken,

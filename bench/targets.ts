@@ -1,7 +1,7 @@
 // The servers the bench compares: how each is started, how its frames are framed, when it is ready.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { mintToken } from '../server/token-command.js'
+import { mintToken } from '../server/cli/token-command.js'
 import type { Framing } from './protocol.js'
 
 export const repoRoot = join(import.meta.dirname, '..')

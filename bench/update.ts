@@ -6,7 +6,7 @@
 // itself emits, byte for byte, so every server receives exactly the updates a Y.Doc would send.
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
-import { varUintLength, writeVarUint } from '../server/protocol.js'
+import { varUintLength, writeVarUint } from '../server/protocol/messages.js'
 
 /** The root type every bench client edits. */
 export const textName = 'bench'

@@ -2,8 +2,8 @@
 
 export { LevelStore } from '../persistence/level-store.js'
 export type { DocumentStore, StoredRoom, WriteBatch } from '../persistence/store.js'
-export { type Access, AuthError, type Authenticate, type AuthIdentity } from './auth.js'
-export { type Config, defaults as defaultConfig, loadConfig } from './config.js'
+export { type Access, AuthError, type Authenticate, type AuthIdentity } from './auth/authenticators.js'
+export { type Config, defaults as defaultConfig, loadConfig } from './cli/config.js'
+export { mintToken } from './cli/token-command.js'
+export { StorageFailedError } from './documents/store-health.js'
 export { createServer, PlaitServer, type ServerOptions } from './server.js'
-export { StorageFailedError } from './store-health.js'
-export { mintToken } from './token-command.js'

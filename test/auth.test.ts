@@ -7,12 +7,17 @@ import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { createAuthWebSocket, shouldReconnect } from '../client/index.js'
 import { LevelStore } from '../persistence/level-store.js'
-import { accessFor, readDocsClaim } from '../server/access.js'
-import { type Access, AuthError } from '../server/auth.js'
-import { decodeAwarenessUpdate, encodeAwarenessStates } from '../server/awareness-state.js'
-import { encodeAuthToken, encodeAwareness, encodeSyncStep1, encodeUpdate } from '../server/protocol.js'
+import { accessFor, readDocsClaim } from '../server/auth/access.js'
+import { type Access, AuthError } from '../server/auth/authenticators.js'
+import { mintToken } from '../server/cli/token-command.js'
+import { decodeAwarenessUpdate, encodeAwarenessStates } from '../server/documents/awareness-state.js'
+import {
+  encodeAuthToken,
+  encodeAwareness,
+  encodeSyncStep1,
+  encodeUpdate,
+} from '../server/protocol/messages.js'
 import { createServer } from '../server/server.js'
-import { mintToken } from '../server/token-command.js'
 import {
   connectProvider,
   RawClient,

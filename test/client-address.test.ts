@@ -4,8 +4,8 @@ import assert from 'node:assert/strict'
 import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, test } from 'node:test'
-import { clientAddress, normalizeAddress, TrustedProxies } from '../server/client-address.js'
-import { ConfigError } from '../server/config.js'
+import { ConfigError } from '../server/cli/config.js'
+import { clientAddress, normalizeAddress, TrustedProxies } from '../server/gateway/client-address.js'
 
 describe('the client address', () => {
   let server: Server

@@ -2,7 +2,7 @@
 // rooms take no room slot, and half-open connections are closed and capped.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { loadConfig } from '../server/config.js'
+import { loadConfig } from '../server/cli/config.js'
 import type { ServerOptions } from '../server/server.js'
 import { connectProvider, RawClient, synced, waitFor } from './helpers/clients.js'
 import { getFrom, metricValue, openHalfOpen } from './helpers/raw-http.js'

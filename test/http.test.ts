@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { after, before, describe, test } from 'node:test'
 import * as Y from 'yjs'
-import { ConfigError, loadConfig } from '../server/config.js'
-import { parseRoomName } from '../server/room-name.js'
+import { ConfigError, loadConfig } from '../server/cli/config.js'
+import { parseRoomName } from '../server/protocol/room-name.js'
 import { connectProvider, RawClient, synced, upgradeStatus, waitFor } from './helpers/clients.js'
 import {
   freePort,

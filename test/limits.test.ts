@@ -3,8 +3,13 @@ import { randomBytes } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
-import { encodeAwarenessStates } from '../server/awareness-state.js'
-import { encodeAwareness, encodeSyncStep1, encodeSyncStep2, encodeUpdate } from '../server/protocol.js'
+import { encodeAwarenessStates } from '../server/documents/awareness-state.js'
+import {
+  encodeAwareness,
+  encodeSyncStep1,
+  encodeSyncStep2,
+  encodeUpdate,
+} from '../server/protocol/messages.js'
 import {
   connectProvider,
   RawClient,

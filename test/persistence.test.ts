@@ -3,8 +3,8 @@ import { describe, test } from 'node:test'
 import * as Y from 'yjs'
 import { LevelStore } from '../persistence/level-store.js'
 import type { WriteBatch } from '../persistence/store.js'
-import { encodeAwarenessStates } from '../server/awareness-state.js'
-import { encodeAwareness, encodeSyncStep2, encodeUpdate } from '../server/protocol.js'
+import { encodeAwarenessStates } from '../server/documents/awareness-state.js'
+import { encodeAwareness, encodeSyncStep2, encodeUpdate } from '../server/protocol/messages.js'
 import {
   connectProvider,
   RawClient,

@@ -4,9 +4,13 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import WebSocket from 'ws'
 import { createAuthWebSocket } from '../client/index.js'
-import { AWARENESS_OUTDATED_MS, AwarenessState, encodeAwarenessStates } from '../server/awareness-state.js'
-import { encodeAwareness } from '../server/protocol.js'
-import { mintToken } from '../server/token-command.js'
+import { mintToken } from '../server/cli/token-command.js'
+import {
+  AWARENESS_OUTDATED_MS,
+  AwarenessState,
+  encodeAwarenessStates,
+} from '../server/documents/awareness-state.js'
+import { encodeAwareness } from '../server/protocol/messages.js'
 import { connectProvider, RawClient, synced, type TestProvider, waitFor } from './helpers/clients.js'
 import { removeDir, startServer } from './helpers/server.js'
 

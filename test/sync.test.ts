@@ -3,14 +3,14 @@ import { after, before, describe, test } from 'node:test'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
-import { encodeAwarenessStates } from '../server/awareness-state.js'
+import { encodeAwarenessStates } from '../server/documents/awareness-state.js'
 import {
   encodeAwareness,
   encodeQueryAwareness,
   encodeSyncStep1,
   encodeSyncStep2,
   encodeUpdate,
-} from '../server/protocol.js'
+} from '../server/protocol/messages.js'
 import {
   connectProvider,
   parseServerFrame,

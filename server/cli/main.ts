@@ -1,7 +1,8 @@
 // The process: read configuration, start the server, stop cleanly on SIGTERM/SIGINT.
+
+import { createLogger } from '../logger.js'
+import { createServer } from '../server.js'
 import { ConfigError, helpText, loadConfig } from './config.js'
-import { createLogger } from './logger.js'
-import { createServer } from './server.js'
 import { runTokenCommand } from './token-command.js'
 
 async function main(argv: string[]): Promise<number> {

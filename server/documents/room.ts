@@ -1,12 +1,10 @@
 // One document in memory: its Y.Doc, awareness, the sockets in it, and the rule that nothing a
 // client sends reaches anyone else before it is durable.
 import * as Y from 'yjs'
-import type { Compaction, DocumentStore } from '../persistence/store.js'
-import { type AwarenessChange, AwarenessState, decodeAwarenessUpdate } from './awareness-state.js'
-import { Closes, storageFailingReason } from './close-codes.js'
-import type { GroupCommit } from './group-commit.js'
-import { HeldBack } from './held-back.js'
-import type { Logger } from './logger.js'
+import type { Compaction, DocumentStore } from '../../persistence/store.js'
+import { encodeBinaryFrame } from '../gateway/ws-frame.js'
+import type { Logger } from '../logger.js'
+import { Closes, storageFailingReason } from '../protocol/close-codes.js'
 import {
   type ClientMessage,
   encodeAwareness,
@@ -14,8 +12,10 @@ import {
   encodeSyncStep2,
   encodeUpdate,
   ProtocolError,
-} from './protocol.js'
-import { encodeBinaryFrame } from './ws-frame.js'
+} from '../protocol/messages.js'
+import { type AwarenessChange, AwarenessState, decodeAwarenessUpdate } from './awareness-state.js'
+import type { GroupCommit } from './group-commit.js'
+import { HeldBack } from './held-back.js'
 
 /** A socket as a room sees it. */
 export interface RoomMember {

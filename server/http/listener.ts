@@ -6,7 +6,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import type { HttpBindings } from '@hono/node-server'
 import type { Hono } from 'hono'
-import { type HttpDeps, type PlainAnswer, probeAnswer } from './http.js'
+import { type HttpDeps, type PlainAnswer, probeAnswer } from './app.js'
 
 type Listener = (request: IncomingMessage, response: ServerResponse) => unknown
 

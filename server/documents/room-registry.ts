@@ -1,9 +1,9 @@
 // Rooms by name: created and loaded exactly once on first use (synchronously, so clients arriving in
 // the same millisecond share one load), unloaded a grace period after the last client leaves.
-import type { DocumentStore } from '../persistence/store.js'
+import type { DocumentStore } from '../../persistence/store.js'
+import type { Metrics } from '../http/metrics.js'
+import type { Logger } from '../logger.js'
 import type { GroupCommit } from './group-commit.js'
-import type { Logger } from './logger.js'
-import type { Metrics } from './metrics.js'
 import { Room, type RoomEvents, type RoomLimits, type RoomMember } from './room.js'
 
 export interface RegistryOptions extends RoomLimits {

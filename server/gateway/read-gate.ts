@@ -2,7 +2,7 @@
 // (ws stops reading it) instead of closed, so TCP flow control slows its sender and nothing it sent is
 // lost or reordered. Paused time is counted in /metrics.
 import type { WebSocket } from 'ws'
-import type { Metrics } from './metrics.js'
+import type { Metrics } from '../http/metrics.js'
 import { RateBudget, type RateLimits } from './rate-budget.js'
 
 export class ReadGate {

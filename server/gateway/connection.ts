@@ -3,18 +3,18 @@
 // and clean closing.
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
-import type { AuthVerdict } from './auth-gate.js'
-import { Closes } from './close-codes.js'
-import type { Metrics } from './metrics.js'
+import type { AuthVerdict } from '../auth/verdict.js'
+import type { Room, RoomMember } from '../documents/room.js'
+import type { Metrics } from '../http/metrics.js'
+import { Closes } from '../protocol/close-codes.js'
 import {
   decodeClientMessage,
   encodeAuthenticated,
   encodePermissionDenied,
   ProtocolError,
-} from './protocol.js'
+} from '../protocol/messages.js'
 import type { RateLimits } from './rate-budget.js'
 import { ReadGate } from './read-gate.js'
-import type { Room, RoomMember } from './room.js'
 import { framePayloadLength } from './ws-frame.js'
 
 /** What a connection needs from the gateway that accepted it; shared by all connections. */

@@ -4,7 +4,7 @@
 // could write any address there.
 import type { IncomingMessage } from 'node:http'
 import { BlockList, isIP } from 'node:net'
-import { ConfigError } from './config.js'
+import { ConfigError } from '../cli/config.js'
 
 /** "::ffff:10.0.0.1" (an IPv4 peer on a dual-stack socket) is 10.0.0.1; a zone ("%eth0") is dropped. */
 export function normalizeAddress(address: string): string {

@@ -3,8 +3,8 @@
 // limit reconnected and was refused 55 times in 15 s, never synced, and nobody saw why. This class
 // turns that close into 4413 with a sentence a person can act on; stock clients stop on 44xx closes.
 import type { WebSocket } from 'ws'
-import { Closes } from './close-codes.js'
-import { wsModule } from './commonjs.js'
+import { wsModule } from '../commonjs.js'
+import { Closes } from '../protocol/close-codes.js'
 
 /** Called once per refused frame, with its size when ws knows it; returns the close reason. */
 export type OnFrameTooBig = (ws: WebSocket, bytes: number | null) => string

@@ -5,10 +5,10 @@
 // (clients keep their edits and resend them), and the store is trusted again only once it has been
 // closed, reopened (LevelDB's recovery starts a fresh log) and has kept an fsynced probe. Attempts
 // back off while they fail, e.g. while the disk is still full.
-import type { DocumentStore } from '../persistence/store.js'
+import type { DocumentStore } from '../../persistence/store.js'
+import type { Metrics } from '../http/metrics.js'
+import type { Logger } from '../logger.js'
 import type { Unwritten } from './group-commit.js'
-import type { Logger } from './logger.js'
-import type { Metrics } from './metrics.js'
 
 export interface StoreHealthHooks {
   /** What loaded rooms hold in memory may not be on disk: close them, clients resend. */

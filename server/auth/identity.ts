@@ -1,7 +1,7 @@
 // Auth in two steps: identity (token → who, verified once: the costly part, a signature check) and
 // access (identity × room → a verdict, asked per room). A room list asks for many rooms on one token.
 import type { IncomingMessage } from 'node:http'
-import type { AuthVerdict } from './auth-gate.js'
+import type { AuthVerdict } from './verdict.js'
 
 /** Who sent a token: their verdict for any room, without verifying the token again. */
 export interface Identity {

@@ -9,7 +9,7 @@
 // varString(JSON state, "null" when removed).
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import { ProtocolError } from './protocol.js'
+import { ProtocolError } from '../protocol/messages.js'
 
 export interface AwarenessEntry<Owner> {
   clock: number

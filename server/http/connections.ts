@@ -3,7 +3,7 @@
 // timeouts close each of them within seconds; this bounds how many can be held meanwhile.
 import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
-import { normalizeAddress, type TrustedProxies } from './client-address.js'
+import { normalizeAddress, type TrustedProxies } from '../gateway/client-address.js'
 import type { Metrics } from './metrics.js'
 
 export interface HttpConnectionOptions {

@@ -1,7 +1,7 @@
 // `plait token`: mints an HS256 access token for operators, demos and tests, signed with AUTH_SECRET.
 import { parseArgs } from 'node:util'
 import { SignJWT } from 'jose'
-import type { Access } from './auth.js'
+import type { Access } from '../auth/authenticators.js'
 import { ConfigError } from './config.js'
 
 export interface TokenRequest {

@@ -6,10 +6,10 @@
 // the same token a socket would, as `Authorization: Bearer <token>`; it is verified once per request.
 import type { HttpBindings } from '@hono/node-server'
 import { type Context, Hono } from 'hono'
-import type { Identify, Identity } from './identity.js'
-import type { Room } from './room.js'
+import type { Identify, Identity } from '../auth/identity.js'
+import type { Room } from '../documents/room.js'
+import { roomNameProblem } from '../protocol/room-name.js'
 import { listReadable } from './room-listing.js'
-import { roomNameProblem } from './room-name.js'
 
 export interface DocumentApiDeps {
   /** Null in open mode (everyone reads everything). */

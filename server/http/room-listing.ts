@@ -2,8 +2,9 @@
 // `next` only when more may follow. An identity that says which prefixes its rooms start with (a JWT's
 // docs claim) has only those ranges of storage read, so a token for three rooms does not make every
 // request walk every stored name.
-import type { AuthVerdict } from './auth-gate.js'
-import type { Identity } from './identity.js'
+
+import type { Identity } from '../auth/identity.js'
+import type { AuthVerdict } from '../auth/verdict.js'
 
 export type ListRooms = (options: { after?: string; limit?: number }) => Promise<string[]>
 

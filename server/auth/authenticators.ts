@@ -4,10 +4,10 @@
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose'
+import { type Config, ConfigError } from '../cli/config.js'
 import { type Access, accessFor, type DocsClaim, DocsClaimError, readDocsClaim } from './access.js'
-import type { AuthVerdict } from './auth-gate.js'
-import { type Config, ConfigError } from './config.js'
 import type { Identify } from './identity.js'
+import type { AuthVerdict } from './verdict.js'
 
 export type { Access } from './access.js'
 

@@ -5,8 +5,8 @@
 // grow with load instead of queueing one write per update.
 // After a failed write nothing more is written until resume(): a LevelDB whose log append failed goes
 // on accepting writes it loses at its next open, so every later batch fails its rooms instead.
-import type { Compaction, DocumentStore, LogEntry } from '../persistence/store.js'
-import type { Metrics } from './metrics.js'
+import type { Compaction, DocumentStore, LogEntry } from '../../persistence/store.js'
+import type { Metrics } from '../http/metrics.js'
 
 /** The side of a room the committer talks to. */
 export interface CommitParticipant<Origin> {
