@@ -11,10 +11,12 @@ import type { DocumentStore } from '../persistence/store.js'
 import { type Authenticate, checkOpenMode, hookIdentify, jwtIdentify } from './auth/authenticators.js'
 import { verdictFor } from './auth/identity.js'
 import { type Config, defaults, validateConfig } from './cli/config.js'
+import { DocumentEvents } from './documents/events.js'
 import { GroupCommit } from './documents/group-commit.js'
-import { type RoomMember, warmUpYjs } from './documents/room.js'
+import type { RoomMember } from './documents/room.js'
 import { RoomRegistry } from './documents/room-registry.js'
 import { StoreHealth } from './documents/store-health.js'
+import { warmUpYjs } from './documents/yjs-state.js'
 import { TrustedProxies } from './gateway/client-address.js'
 import { Gateway, type Verifier } from './gateway/gateway.js'
 import { createHttpApp, type HttpDeps } from './http/app.js'
@@ -22,6 +24,7 @@ import { HttpConnections } from './http/connections.js'
 import { createRequestListener } from './http/listener.js'
 import { Metrics } from './http/metrics.js'
 import { createLogger, type Logger } from './logger.js'
+import { observeDocuments } from './observers.js'
 import { Closes } from './protocol/close-codes.js'
 
 export interface ServerOptions extends Partial<Config> {
@@ -58,6 +61,8 @@ export class PlaitServer {
   private readonly commit: GroupCommit<RoomMember>
   /** Whether the store is trusted with writes; after a failed write, the way back (store-health.ts). */
   readonly health: StoreHealth
+  /** What the document core reports: changes (with their origin, once durable), loads, members, … */
+  readonly events: DocumentEvents
   readonly authMode: 'open' | 'token'
   private stopping = false
   private closed: Promise<void> | null = null
@@ -75,7 +80,11 @@ export class PlaitServer {
     this.commit = new GroupCommit<RoomMember>(this.store, this.metrics, (error, unwritten) =>
       this.health.writeFailed(error, unwritten),
     )
-    this.registry = new RoomRegistry(this.store, this.commit, this.config, this.log, this.metrics)
+    this.events = new DocumentEvents((event, error) =>
+      this.log.error({ event, err: error }, 'a document event listener threw; the room carries on'),
+    )
+    observeDocuments(this.events, this.metrics, this.log)
+    this.registry = new RoomRegistry(this.store, this.commit, this.config, this.log, this.events)
     this.health = new StoreHealth(
       this.store,
       {
@@ -182,9 +191,6 @@ export class PlaitServer {
       warmUpYjs()
       // Opening the store's tables is the first read's cost; a short scan of the room index pays it now.
       await this.store.listRooms({ limit: 1000 })
-      const { address, port } = this.address()
-      const host = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address
-      await this.gateway.warmUp(host, port, `${this.config.pathPrefix}/warm-up`)
       this.log.debug({ ms: Math.round(performance.now() - started) }, 'warmed up')
     } catch (error) {
       this.log.debug({ err: error }, 'warm-up skipped')

@@ -121,6 +121,8 @@ export class AwarenessState<Owner extends { readonly userId: string | null }> {
     owner: Owner,
     maxPerOwner: number,
     now = Date.now(),
+    /** Filled with the ids of the accepted changes, when given. */
+    acceptedIds?: number[],
   ): { accepted: number; ignored: number } {
     let accepted = 0
     let ignored = 0
@@ -144,6 +146,7 @@ export class AwarenessState<Owner extends { readonly userId: string | null }> {
         this.entries.set(change.clientID, { clock: change.clock, state: change.state, owner, seenAt: now })
       }
       this.markPending(change)
+      acceptedIds?.push(change.clientID)
       accepted++
     }
     return { accepted, ignored }

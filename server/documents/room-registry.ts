@@ -1,10 +1,10 @@
 // Rooms by name: created and loaded exactly once on first use (synchronously, so clients arriving in
 // the same millisecond share one load), unloaded a grace period after the last client leaves.
 import type { DocumentStore } from '../../persistence/store.js'
-import type { Metrics } from '../http/metrics.js'
 import type { Logger } from '../logger.js'
+import type { DocumentEvents } from './events.js'
 import type { GroupCommit } from './group-commit.js'
-import { Room, type RoomEvents, type RoomLimits, type RoomMember } from './room.js'
+import { Room, type RoomLimits, type RoomMember } from './room.js'
 
 export interface RegistryOptions extends RoomLimits {
   maxRooms: number
@@ -15,22 +15,19 @@ export class RoomRegistry {
   private readonly rooms = new Map<string, Room>()
   private readonly sweeper: NodeJS.Timeout
   private readonly unloading = new Set<Promise<void>>()
-  // One events object for every room (closures per room would cost ~200 bytes each).
-  private readonly roomEvents: RoomEvents = {
-    onFailed: (failed) => this.forget(failed),
-    onRelayed: (ms) => this.metrics.relayLatency.observe(ms),
-    count: (what, n) => {
-      this.metrics[what] += n
-    },
-  }
 
   constructor(
     private readonly store: DocumentStore,
     private readonly commit: GroupCommit<RoomMember>,
     private readonly options: RegistryOptions,
     private readonly log: Logger,
-    private readonly metrics: Metrics,
+    /** One emitter for every room (closures per room would cost ~200 bytes each). */
+    readonly events: DocumentEvents,
   ) {
+    // A room that failed can no longer be trusted in memory: the next client loads it afresh.
+    events.on('failed', ({ room }) => {
+      if (this.rooms.get(room)?.state === 'failed') this.rooms.delete(room)
+    })
     // One timer for all rooms rather than one per room.
     this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(1000, options.roomIdleMs)))
     this.sweeper.unref()
@@ -57,15 +54,9 @@ export class RoomRegistry {
       this.sweep(true)
       if (this.rooms.size >= this.options.maxRooms) return null
     }
-    const room = new Room(name, this.store, this.commit, this.options, this.roomEvents, this.log)
+    const room = new Room(name, this.store, this.commit, this.options, this.events, this.log)
     this.rooms.set(name, room)
     return room
-  }
-
-  /** Unloads a room at once if nobody is in it (it stays loaded otherwise). */
-  unloadNow(name: string): void {
-    const room = this.rooms.get(name)
-    if (room !== undefined && room.state === 'ready' && room.size === 0) this.track(this.unloadRoom(room))
   }
 
   /** Storage is suspect: every loaded room fails (its clients are closed and resend); loading rooms
@@ -93,7 +84,6 @@ export class RoomRegistry {
     try {
       if (await room.unload()) {
         this.forget(room)
-        this.log.debug({ room: room.name }, 'room unloaded')
       }
     } catch (error) {
       this.log.error({ room: room.name, err: error }, 'room failed to unload')

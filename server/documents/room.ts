@@ -1,140 +1,57 @@
-// One document in memory: its Y.Doc, awareness, the sockets in it, and the rule that nothing a
-// client sends reaches anyone else before it is durable.
+// One document in memory: its Y.Doc, the members in it, and the rule that nothing a member sends reaches
+// anyone else before it is durable. The parts live beside it: durability.ts (what waits for the disk),
+// broadcaster.ts (pacing), awareness-relay.ts, held-back.ts, log-book.ts (compaction, size).
 import * as Y from 'yjs'
 import type { Compaction, DocumentStore } from '../../persistence/store.js'
-import { encodeBinaryFrame } from '../gateway/ws-frame.js'
 import type { Logger } from '../logger.js'
 import { Closes, storageFailingReason } from '../protocol/close-codes.js'
-import {
-  type ClientMessage,
-  encodeAwareness,
-  encodeSyncStep1,
-  encodeSyncStep2,
-  encodeUpdate,
-  ProtocolError,
-} from '../protocol/messages.js'
-import { type AwarenessChange, AwarenessState, decodeAwarenessUpdate } from './awareness-state.js'
+import { type ClientMessage, encodeSyncStep1, encodeSyncStep2, ProtocolError } from '../protocol/messages.js'
+import { AwarenessRelay } from './awareness-relay.js'
+import { Broadcaster } from './broadcaster.js'
+import { Durability } from './durability.js'
+import type { DocumentEvents } from './events.js'
 import type { GroupCommit } from './group-commit.js'
 import { HeldBack } from './held-back.js'
+import { type CompactionLimits, LogBook } from './log-book.js'
+import { clientOrigin, type Origin } from './origin.js'
+import {
+  changedDocument,
+  dropHeldBack,
+  encodeIntegratedState,
+  heldBackBytes,
+  holdsBack,
+  isEmptyStateVector,
+  keepEverything,
+} from './yjs-state.js'
 
-/** A socket as a room sees it. */
+/** A member of a room (a client's socket, as the core sees it): it receives messages, not wire frames. */
 export interface RoomMember {
   readonly id: number
   readonly canWrite: boolean
   /** The verified user (null without auth). */
   readonly userId: string | null
-  /** Sequence number of the last update this member made (0: none); set by the room. */
+  /** Position of the last change this member made (0: none); set by the room. */
   lastUpdateSeq: number
-  send(frame: Uint8Array): void
-  /** Sends a frame from encodeBinaryFrame: one encoding shared by every member of a broadcast. */
-  sendEncoded(wireFrame: Buffer): void
+  /** `shared`: the same message goes to many members (encode it once). */
+  send(message: Uint8Array, shared?: boolean): void
   close(code: number, reason: string): void
 }
 
-export interface RoomLimits {
-  compactEntries: number
-  compactBytes: number
+export interface RoomLimits extends CompactionLimits {
   maxAwarenessPerSocket: number
   maxAwarenessStateBytes: number
-  /** Stamp each awareness state with the sender's verified user id (user.id). */
   awarenessUserId: boolean
   /** A room's document may not grow past this (4413). */
   maxDocumentBytes: number
   roomFramesPerSecond: number
 }
 
-export interface RoomEvents {
-  /** Time from receiving the oldest update in a broadcast to sending that broadcast. */
-  onRelayed(ms: number): void
-  /** The room can no longer be trusted in memory (a write failed); the registry forgets it. */
-  onFailed(room: Room): void
-  /** Counts for /metrics. */
-  count(what: 'updatesHeldBack' | 'heldBackDropped' | 'awarenessIgnored', n: number): void
-}
-
-/**
- * Whether a transaction changed anything (the test Yjs makes before emitting 'update'). Runs once per
- * applied turn: iterating entries would allocate an array per client in the document (~640 B a call for
- * 10 clients); clients are only ever added, so a new one shows in the size.
- */
-function changedDocument(transaction: Y.Transaction): boolean {
-  const { afterState, beforeState } = transaction
-  if (transaction.deleteSet.clients.size > 0 || afterState.size !== beforeState.size) return true
-  for (const client of afterState.keys()) if (beforeState.get(client) !== afterState.get(client)) return true
-  return false
-}
-
-/**
- * The document as one update, without the updates Yjs holds back for missing dependencies (its own
- * encodeStateAsUpdate appends them). In a snapshot they would make the room unloadable: its next load
- * would hold them back again, as if the stored history were missing updates. In a first sync or an
- * export they would hand out content nobody can see. Encoding is synchronous, so nothing observes the
- * moment they are set aside.
- */
-function encodeIntegratedState(doc: Y.Doc, stateVector?: Uint8Array): Uint8Array {
-  const store = doc.store
-  const { pendingStructs, pendingDs } = store
-  if (pendingStructs === null && pendingDs === null) return Y.encodeStateAsUpdate(doc, stateVector)
-  store.pendingStructs = null
-  store.pendingDs = null
-  try {
-    return Y.encodeStateAsUpdate(doc, stateVector)
-  } finally {
-    store.pendingStructs = pendingStructs
-    store.pendingDs = pendingDs
-  }
-}
-
-/** Awareness states with the sender's verified user id written in as user.id (other user fields kept). */
-function stampUserId(changes: AwarenessChange[], userId: string): AwarenessChange[] {
-  return changes.map((change) => {
-    if (change.state === 'null') return change
-    const state: unknown = JSON.parse(change.state)
-    if (state === null || typeof state !== 'object' || Array.isArray(state)) return change
-    const record = state as Record<string, unknown>
-    const user = record.user !== null && typeof record.user === 'object' ? record.user : {}
-    return { ...change, state: JSON.stringify({ ...record, user: { ...user, id: userId } }) }
-  })
-}
-
-/** A client that has nothing yet: its state vector lists no clients (varUint 0). */
-const isEmptyStateVector = (stateVector: Uint8Array) => stateVector.length === 1 && stateVector[0] === 0
-
-// Shared by every room: Y.Doc and a promise handler would otherwise make a closure per room.
-const keepEverything = () => true
-const ignore = () => {}
-
-/** What Yjs encodes for a document holding Y.Text "warm-up" and Y.Map {k: 1} (client 1). */
-const WARM_UP_UPDATE = new Uint8Array([
-  1, 2, 1, 0, 4, 1, 1, 116, 7, 119, 97, 114, 109, 45, 117, 112, 40, 1, 1, 109, 1, 107, 1, 125, 1, 0,
-])
-
-/**
- * Runs Yjs's decode, apply and encode paths on throwaway documents at start-up, so the first room a
- * process loads does not also pay for compiling them: that room's apply took 2.7-3.5 ms instead of
- * 0.5-0.9 ms for a 0.4 MB document. Nothing is stored or sent.
- */
-export function warmUpYjs(): void {
-  for (let i = 0; i < 2; i++) {
-    const doc = new Y.Doc({ gcFilter: keepEverything })
-    doc.transact(() => Y.applyUpdate(doc, WARM_UP_UPDATE))
-    Y.encodeStateVector(doc)
-    encodeIntegratedState(doc)
-    doc.destroy()
-  }
-}
-
 type RoomState = 'loading' | 'ready' | 'failed' | 'unloading' | 'unloaded'
 
-interface DeferredFrame {
-  seq: number
-  member: RoomMember
-  frame: Uint8Array
-}
+const ignore = () => {}
 
 export class Room {
   readonly doc = new Y.Doc({ gcFilter: keepEverything })
-  readonly awareness = new AwarenessState<RoomMember>()
   readonly members = new Set<RoomMember>()
   state: RoomState = 'loading'
   /** Since when nobody is here (ms since epoch), or null while anyone is. A new room starts empty. */
@@ -143,45 +60,51 @@ export class Room {
   readonly ready: Promise<void>
 
   private existedOnDisk = false
-  private appliedSeq = 0
-  private durableSeq = 0
-  private logFirstSeq = 1
-  private logEntries = 0
-  private logBytes = 0
-  private snapshotBytes = 0
-  private compacting: { entries: number; bytes: number } | null = null
-  private deferred: DeferredFrame[] = []
+  private readonly book = new LogBook()
+  private readonly durability = new Durability<RoomMember>(() => this.settled)
+  private readonly broadcaster: Broadcaster<RoomMember>
+  readonly awareness: AwarenessRelay<RoomMember>
+  private readonly held = new HeldBack<RoomMember>()
   // The stored snapshot this room loaded, while the document is still exactly that (nothing in the log,
   // nothing applied since): a new client's first sync sends these bytes instead of encoding the whole
   // document again (half of a first sync's server time for a 0.5 MB document). Dropped at the first change.
   private loadedSnapshot: Uint8Array | null = null
-  private awarenessScheduled = false
-  private readonly held = new HeldBack<RoomMember>()
   // Updates received this turn, applied together (see applyQueued), and who sent the ones being applied.
   private applyQueue: { member: RoomMember; update: Uint8Array; incremental: boolean }[] = []
   private queuedBytes = 0
+  private queueStartedAt = 0
   private applying: Set<RoomMember> | null = null
   // The turn's one update as received, when it can stand for what the transaction changed (see onTransactionDone).
   private receivedAsIs: Uint8Array | null = null
   private readonly onExactUpdate = (update: Uint8Array) => this.onDocUpdate(update)
-  private queueStartedAt = 0
-  // When each applied, not yet broadcast, log entry's first update arrived (seq, ms), oldest first.
-  private relayClock: number[] = []
-  // Durable updates waiting to be broadcast, and who sent them (null: several senders).
-  private outbox: Uint8Array[] = []
-  private outboxOrigin: RoomMember | null = null
-  private lastBroadcast = 0
-  private broadcastTimer: NodeJS.Timeout | null = null
-  private settledWaiters: (() => void)[] = []
+  // Who made each change not yet durable, for the 'changed' event (only kept while anyone listens).
+  private changeOrigins: { seq: number; origins: Origin[] }[] = []
 
   constructor(
     readonly name: string,
     private readonly store: DocumentStore,
     private readonly commit: GroupCommit<RoomMember>,
     private readonly limits: RoomLimits,
-    private readonly events: RoomEvents,
+    private readonly events: DocumentEvents,
     private readonly log: Logger,
   ) {
+    this.broadcaster = new Broadcaster(
+      this.members,
+      limits.roomFramesPerSecond,
+      (ms) => events.emit('relayed', { room: name, ms }),
+      () => this.durability.durable,
+    )
+    this.awareness = new AwarenessRelay(
+      this.members,
+      this.durability,
+      limits,
+      () => this.applyQueued(),
+      (clients, ignored, from) => {
+        if (ignored > 0) events.emit('awarenessIgnored', { room: name, changes: ignored })
+        if (clients.length > 0 && events.has('awareness'))
+          events.emit('awareness', { room: name, origin: clientOrigin(from), clients })
+      },
+    )
     this.ready = this.load()
     // A failed load is reported to each waiting client; keep Node from calling it unhandled.
     this.ready.catch(ignore)
@@ -193,12 +116,12 @@ export class Room {
 
   /** False for a room nobody ever wrote to. */
   get exists(): boolean {
-    return this.existedOnDisk || this.appliedSeq > 0
+    return this.existedOnDisk || this.durability.applied > 0
   }
 
   /** The whole document as one update, once everything in it is durable. */
   async exportState(): Promise<Uint8Array> {
-    await this.whenSettled()
+    await this.durability.whenSettled()
     if (this.state === 'failed') throw new Error(`room "${this.name}" failed to write; try again later`)
     return encodeIntegratedState(this.doc)
   }
@@ -214,20 +137,17 @@ export class Room {
       })
       // Only a snapshot written before encodeIntegratedState existed can hold such updates: they were never
       // integrated, so never shown to anyone. Dropping them loads the document everyone saw.
-      const heldBack = this.holdsBack()
+      const heldBack = holdsBack(this.doc)
       if (heldBack) {
         this.log.warn(
-          { room: this.name, bytes: this.pendingBytes() },
+          { room: this.name, bytes: heldBackBytes(this.doc) },
           'the stored history held updates whose dependencies never arrived (nobody ever saw them); dropped them',
         )
-        this.dropPending()
+        dropHeldBack(this.doc)
       }
       this.existedOnDisk = stored.exists
-      this.appliedSeq = this.durableSeq = stored.lastSeq
-      this.logFirstSeq = stored.firstSeq
-      this.logEntries = stored.updates.length
-      this.logBytes = stored.logBytes
-      this.snapshotBytes = stored.snapshot?.byteLength ?? 0
+      this.durability.applied = this.durability.durable = stored.lastSeq
+      this.book.loaded(stored)
       if (stored.updates.length === 0 && !heldBack) this.loadedSnapshot = stored.snapshot
     } catch (error) {
       this.state = 'failed'
@@ -236,36 +156,35 @@ export class Room {
         { room: this.name, err: error },
         'room failed to load; its stored data is left untouched',
       )
-      this.events.onFailed(this)
+      this.events.emit('failed', { room: this.name, error: error as Error })
       throw error
     }
     this.doc.on('afterTransactionCleanup', (transaction) => this.onTransactionDone(transaction))
     this.state = 'ready'
-    this.log.debug(
-      { room: this.name, updates: this.logEntries, ms: Math.round(performance.now() - started) },
-      'room loaded',
-    )
+    const ms = Math.round(performance.now() - started)
+    this.events.emit('loaded', { room: this.name, updates: this.book.entries, ms })
     this.maybeCompact()
   }
 
-  /** Adds a socket: it gets the server's state vector and everyone's awareness. */
+  /** Adds a member: it gets the server's state vector and everyone's awareness. */
   join(member: RoomMember): void {
     this.members.add(member)
     this.emptySince = null
     if (this.state === 'unloading') this.state = 'ready'
     member.send(encodeSyncStep1(Y.encodeStateVector(this.doc)))
-    const everyone = this.awareness.encodeAll()
-    if (everyone !== null) member.send(encodeAwareness(everyone))
+    this.awareness.sendAll(member)
+    if (this.events.has('connected'))
+      this.events.emit('connected', { room: this.name, origin: clientOrigin(member) })
   }
 
   leave(member: RoomMember): void {
     if (!this.members.delete(member)) return
-    if (this.awareness.removeOwnedBy(member) > 0) this.scheduleAwarenessBroadcast()
+    this.awareness.leave(member)
     if (this.held.size > 0) this.held.dropOwnedBy(member)
-    if (this.deferred.length > 0) this.deferred = this.deferred.filter((d) => d.member !== member)
-    if (this.members.size === 0) {
-      this.emptySince = Date.now()
-    }
+    this.durability.forget(member)
+    if (this.members.size === 0) this.emptySince = Date.now()
+    if (this.events.has('disconnected'))
+      this.events.emit('disconnected', { room: this.name, origin: clientOrigin(member) })
   }
 
   /** Handles one decoded message from a member. Throws ProtocolError for input that must close it. */
@@ -281,7 +200,8 @@ export class Room {
         } catch {
           throw new ProtocolError(1007, 'invalid state vector in sync step 1')
         }
-        this.sendWhenDurable(member, encodeSyncStep2(update))
+        // It shows the document as applied so far: it waits until all of that is on disk.
+        this.durability.sendWhenDurable(member, encodeSyncStep2(update))
         return
       }
       case 'sync-step2':
@@ -289,20 +209,12 @@ export class Room {
         // Read-only sockets send step 2 on every connect; ignore it rather than close them.
         if (member.canWrite) this.applyClientUpdate(member, message.update, message.kind === 'sync-update')
         return
-      case 'awareness': {
-        const { maxAwarenessStateBytes, awarenessUserId, maxAwarenessPerSocket } = this.limits
-        let changes = decodeAwarenessUpdate(message.update, maxAwarenessStateBytes)
-        if (awarenessUserId && member.userId !== null) changes = stampUserId(changes, member.userId)
-        const { accepted, ignored } = this.awareness.apply(changes, member, maxAwarenessPerSocket)
-        if (ignored > 0) this.events.count('awarenessIgnored', ignored)
-        if (accepted > 0) this.scheduleAwarenessBroadcast()
+      case 'awareness':
+        this.awareness.receive(member, message.update)
         return
-      }
-      case 'query-awareness': {
-        const everyone = this.awareness.encodeAll()
-        if (everyone !== null) member.send(encodeAwareness(everyone))
+      case 'query-awareness':
+        this.awareness.sendAll(member)
         return
-      }
       case 'auth-token':
         // A token after admission changes nothing (clients may resend one on reconnect logic).
         return
@@ -313,7 +225,7 @@ export class Room {
     if (this.state !== 'ready') return
     // What is stored (snapshot and log since) is the document's size, give or take what compaction drops.
     const limit = this.limits.maxDocumentBytes
-    const size = this.snapshotBytes + this.logBytes + this.queuedBytes
+    const size = this.book.storedBytes + this.queuedBytes
     if (size + update.byteLength > limit) {
       this.log.warn({ room: this.name, bytes: size, limit }, 'document full')
       member.close(
@@ -365,7 +277,7 @@ export class Room {
         }
         const retried = this.held.size > 0 ? this.held.retry(this.doc) : []
         for (const owner of retried) if (this.members.has(owner)) applying.add(owner)
-        if (heldBack > 0) this.events.count('updatesHeldBack', heldBack)
+        if (heldBack > 0) this.events.emit('heldBack', { room: this.name, updates: heldBack })
         // One update per turn is the typing case; for several, Yjs's one encoding of the transaction is
         // cheaper than merging the received updates (hot-room bench: 83 -> 78 % CPU at 5,000 updates/s).
         const alone = queue.length === 1 && queue[0].incremental && failed.length === 0
@@ -387,27 +299,12 @@ export class Room {
    */
   private refuseHeldBack(member: RoomMember, reason: string): void {
     const dropped = this.held.dropOwnedBy(member)
-    this.events.count('heldBackDropped', dropped)
+    this.events.emit('heldBackDropped', { room: this.name, updates: dropped })
     this.log.warn(
       { room: this.name, updates: dropped, held: this.held.size },
       'dropped updates whose dependencies never arrived; closed their sender',
     )
     member.close(Closes.tryAgainLater, `${reason}; reconnect to sync`)
-  }
-
-  /** Whether Yjs holds updates back for missing dependencies (encodeIntegratedState leaves them out). */
-  private holdsBack(): boolean {
-    return this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null
-  }
-
-  private pendingBytes(): number {
-    const store = this.doc.store
-    return (store.pendingStructs?.update.byteLength ?? 0) + (store.pendingDs?.byteLength ?? 0)
-  }
-
-  private dropPending(): void {
-    this.doc.store.pendingStructs = null
-    this.doc.store.pendingDs = null
   }
 
   /**
@@ -421,78 +318,53 @@ export class Room {
   private onTransactionDone(transaction: Y.Transaction): void {
     if (!changedDocument(transaction)) return
     const received = this.receivedAsIs
-    if (received !== null) {
-      this.onDocUpdate(received)
-    } else {
-      this.doc.once('update', this.onExactUpdate)
-    }
+    if (received !== null) this.onDocUpdate(received)
+    else this.doc.once('update', this.onExactUpdate)
   }
 
   private onDocUpdate(update: Uint8Array): void {
     this.loadedSnapshot = null
-    const seq = ++this.appliedSeq
+    const seq = this.durability.next()
     const senders = this.applying
     let origin: RoomMember | null = null
     if (senders !== null) {
       for (const member of senders) member.lastUpdateSeq = seq
       if (senders.size === 1) origin = senders.values().next().value ?? null
+      this.broadcaster.received(seq, this.queueStartedAt)
+      if (this.events.has('changed'))
+        this.changeOrigins.push({ seq, origins: [...senders].map(clientOrigin) })
     }
-    this.logEntries++
-    this.logBytes += update.byteLength
-    if (senders !== null) this.relayClock.push(seq, this.queueStartedAt)
+    this.book.appended(update.byteLength)
     this.commit.append(this, seq, update, origin)
   }
 
   /** Called by the group commit once updates up to lastSeq are on disk: now others may see them. */
   onPersisted(lastSeq: number, updates: Uint8Array[], origin: RoomMember | null): void {
-    this.durableSeq = lastSeq
+    this.durability.persisted(lastSeq)
     if (this.state === 'failed' || this.state === 'unloaded') return
-    this.outboxOrigin = this.outbox.length === 0 || this.outboxOrigin === origin ? origin : null
-    for (const update of updates) this.outbox.push(update)
-    this.scheduleBroadcast()
-    if (this.deferred.length > 0) this.releaseDeferred()
+    this.broadcaster.add(updates, origin)
+    this.announce(lastSeq, updates)
     this.maybeCompact()
-    this.notifySettled()
+    this.durability.notify()
   }
 
-  /**
-   * A broadcast costs one send per member, so a busy room is paced to --room-frames-per-second (20,000):
-   * one broadcast every members/20 ms (10 ms for 200 members), each carrying every update that became
-   * durable meanwhile. Rooms under 20 members, and quiet rooms, broadcast at once. Against members/40,
-   * hot-room bench (200 members), two runs each: server CPU at 200 updates/s 58-61 -> 39-40 %, at
-   * 10,000/s 81-86 -> 70-72 %; its p50 5.4-6.8 -> 7.7-9.6 ms.
-   */
-  private scheduleBroadcast(): void {
-    if (this.broadcastTimer !== null) return
-    const interval = (this.members.size * 1000) / this.limits.roomFramesPerSecond
-    const wait = this.lastBroadcast + interval - performance.now()
-    if (wait < 1) {
-      this.broadcast()
-      return
+  /** The 'stored' and 'changed' events of a batch that is now on disk. */
+  private announce(lastSeq: number, updates: Uint8Array[]): void {
+    const events = this.events
+    if (events.has('stored')) {
+      let bytes = 0
+      for (const update of updates) bytes += update.byteLength
+      events.emit('stored', { room: this.name, updates: updates.length, bytes })
     }
-    this.broadcastTimer = setTimeout(() => {
-      this.broadcastTimer = null
-      this.broadcast()
-    }, wait)
-  }
-
-  private broadcast(): void {
-    const updates = this.outbox
-    if (updates.length === 0 || this.state === 'failed' || this.state === 'unloaded') return
-    const origin = this.outboxOrigin
-    this.outbox = []
-    this.outboxOrigin = null
-    this.lastBroadcast = performance.now()
-    const clock = this.relayClock
-    if (clock.length > 0) {
-      this.events.onRelayed(this.lastBroadcast - clock[1])
-      let done = 0
-      while (done < clock.length && clock[done] <= this.durableSeq) done += 2
-      clock.splice(0, done)
+    const pending = this.changeOrigins
+    if (pending.length === 0 && !events.has('changed')) return
+    let seq = lastSeq - updates.length
+    for (const update of updates) {
+      seq++
+      const at = pending.length > 0 && pending[0].seq === seq ? pending.shift() : undefined
+      events.emit('changed', { room: this.name, update, origins: at?.origins ?? [] })
     }
-    // One message per frame (stock clients read only the first), encoded once for every member.
-    const frame = encodeBinaryFrame(encodeUpdate(updates.length === 1 ? updates[0] : Y.mergeUpdates(updates)))
-    for (const member of this.members) if (member !== origin) member.sendEncoded(frame)
+    while (pending.length > 0 && pending[0].seq <= lastSeq) pending.shift()
   }
 
   onPersistFailed(error: Error): void {
@@ -504,99 +376,39 @@ export class Room {
     )
     const members = [...this.members]
     this.members.clear()
-    this.deferred = []
-    this.outbox = []
+    this.durability.forgetAll()
+    this.broadcaster.stop()
     this.applyQueue = []
     this.queuedBytes = 0
-    this.relayClock = []
+    this.changeOrigins = []
     for (const member of members) member.close(Closes.internalError, storageFailingReason)
     this.doc.destroy()
-    this.events.onFailed(this)
-    this.notifySettled()
+    this.events.emit('failed', { room: this.name, error })
+    this.durability.notify()
   }
 
   onCompacted(compaction: Compaction): void {
-    const done = this.compacting
-    this.compacting = null
-    if (done) {
-      this.logEntries -= done.entries
-      this.logBytes -= done.bytes
-    }
-    this.logFirstSeq = compaction.throughSeq + 1
-    this.snapshotBytes = compaction.snapshot.byteLength
-    this.log.debug({ room: this.name, throughSeq: compaction.throughSeq }, 'room compacted')
-    this.notifySettled()
-  }
-
-  private sendWhenDurable(member: RoomMember, frame: Uint8Array): void {
-    // The frame shows the document as applied so far; hold it until all of that is on disk.
-    if (this.durableSeq >= this.appliedSeq) member.send(frame)
-    else this.deferred.push({ seq: this.appliedSeq, member, frame })
-  }
-
-  private releaseDeferred(): void {
-    let released = 0
-    for (const entry of this.deferred) {
-      if (entry.seq > this.durableSeq) break
-      entry.member.send(entry.frame)
-      released++
-    }
-    this.deferred.splice(0, released)
-  }
-
-  private scheduleAwarenessBroadcast(): void {
-    if (this.awarenessScheduled) return
-    this.awarenessScheduled = true
-    // Cursor moves from many sockets in one turn leave as one frame; the sender gets it too (keep-alive).
-    setImmediate(() => {
-      this.awarenessScheduled = false
-      // Edits received before this awareness must count for its receipts: apply them first.
-      this.applyQueued()
-      const changes = this.awareness.takePending()
-      if (changes === null) return
-      const frame = encodeAwareness(changes)
-      const wireFrame = encodeBinaryFrame(frame)
-      // A member's own echo waits until its edits are durable, so the echo doubles as a save receipt.
-      for (const member of this.members) {
-        if (member.lastUpdateSeq > this.durableSeq)
-          this.deferred.push({ seq: member.lastUpdateSeq, member, frame })
-        else member.sendEncoded(wireFrame)
-      }
-    })
+    this.book.compacted(compaction)
+    this.events.emit('compacted', { room: this.name, snapshotBytes: compaction.snapshot.byteLength })
+    this.durability.notify()
   }
 
   private maybeCompact(): void {
-    if (this.compacting !== null || this.state === 'failed') return
-    // Rewriting the snapshot costs its size, so a big document waits until its log is a quarter of it:
-    // compaction stays a constant factor of the bytes written, not a full rewrite every N small edits.
-    const enoughEntries =
-      this.logEntries >= this.limits.compactEntries && this.logBytes >= this.snapshotBytes / 4
-    if (!enoughEntries && this.logBytes < this.limits.compactBytes) return
-    this.compactNow()
+    if (this.state !== 'failed' && this.book.wantsCompaction(this.limits)) this.compactNow()
   }
 
   private compactNow(): void {
-    if (this.compacting !== null || this.logEntries === 0 || this.state === 'failed') return
-    this.compacting = { entries: this.logEntries, bytes: this.logBytes }
-    const throughSeq = this.appliedSeq
-    const snapshot = encodeIntegratedState(this.doc)
-    this.commit.compact(this, { room: this.name, snapshot, fromSeq: this.logFirstSeq, throughSeq })
+    if (this.state === 'failed') return
+    const compaction = this.book.startCompaction(
+      this.name,
+      () => encodeIntegratedState(this.doc),
+      this.durability.applied,
+    )
+    if (compaction !== null) this.commit.compact(this, compaction)
   }
 
   private get settled(): boolean {
-    return this.state === 'failed' || (this.durableSeq >= this.appliedSeq && this.compacting === null)
-  }
-
-  private notifySettled(): void {
-    if (!this.settled || this.settledWaiters.length === 0) return
-    const waiters = this.settledWaiters
-    this.settledWaiters = []
-    for (const resolve of waiters) resolve()
-  }
-
-  private whenSettled(): Promise<void> {
-    if (this.settled) return Promise.resolve()
-    return new Promise((resolve) => this.settledWaiters.push(resolve))
+    return this.state === 'failed' || (this.durability.caughtUp && !this.book.isCompacting)
   }
 
   /**
@@ -607,13 +419,14 @@ export class Room {
     if (this.state !== 'ready' && this.state !== 'unloading') return this.state === 'unloaded'
     this.state = 'unloading'
     this.applyQueued()
-    await this.whenSettled()
+    await this.durability.whenSettled()
     this.compactNow()
-    await this.whenSettled()
+    await this.durability.whenSettled()
     if (this.members.size > 0 || this.state !== 'unloading') return false
     this.state = 'unloaded'
-    if (this.broadcastTimer !== null) clearTimeout(this.broadcastTimer)
+    this.broadcaster.stop()
     this.doc.destroy()
+    this.events.emit('unloaded', { room: this.name })
     return true
   }
 
@@ -622,9 +435,9 @@ export class Room {
     this.applyQueued()
     const members = [...this.members]
     this.members.clear()
-    this.deferred = []
+    this.durability.forgetAll()
     for (const member of members) {
-      this.awareness.removeOwnedBy(member)
+      this.awareness.states.removeOwnedBy(member)
       member.close(code, reason)
     }
     if (this.state === 'ready' || this.state === 'unloading') await this.unload()

@@ -15,7 +15,7 @@ import {
 } from '../protocol/messages.js'
 import type { RateLimits } from './rate-budget.js'
 import { ReadGate } from './read-gate.js'
-import { framePayloadLength } from './ws-frame.js'
+import { sharedFrame } from './ws-frame.js'
 
 /** What a connection needs from the gateway that accepted it; shared by all connections. */
 export interface ConnectionContext {
@@ -68,12 +68,10 @@ export class Connection implements RoomMember {
     readonly roomName: string,
     readonly ip: string,
     private readonly ctx: ConnectionContext,
-    /** Admitted without a token, not counted or logged: the server's own warm-up socket. */
-    readonly trusted = false,
   ) {
     this.authDeadline = this.openedAt + ctx.limits.authTimeoutMs
     this.gate = new ReadGate(ws, ctx.rate, ctx.metrics, this.openedAt)
-    const admitted = ctx.verify === null || trusted
+    const admitted = ctx.verify === null
     this.state = admitted ? 'joining' : 'authenticating'
     if (admitted) this.joinRoom()
   }
@@ -228,23 +226,23 @@ export class Connection implements RoomMember {
     }
   }
 
-  /** Sends to an admitted socket; a socket too far behind is closed instead (1013). */
-  send(frame: Uint8Array): void {
-    if (!this.mayReceive()) return
-    this.sendRaw(frame)
-    // A sync step 2 is the document: everything buffered up to its end may drain at the client's pace.
-    if (frame[0] === 0 && frame[1] === 1) this.wholeStateBytes = this.ws.bufferedAmount
-  }
-
   /**
-   * Sends a frame already encoded for the wire (encodeBinaryFrame), the same bytes for every member of a
-   * broadcast. ws never queues frames here (no compression), so writing to its socket keeps the order.
+   * Sends a message to an admitted socket; a socket too far behind is closed instead (1013). A `shared`
+   * message goes to many sockets now: its frame is built once and written to each socket as-is (ws never
+   * queues frames here, no compression, so writing to its socket keeps the order).
    */
-  sendEncoded(wireFrame: Buffer): void {
-    if (!this.mayReceive() || this.ws.readyState !== this.ws.OPEN) return
-    this.socket.write(wireFrame)
-    this.ctx.metrics.framesOut++
-    this.ctx.metrics.bytesOut += framePayloadLength(wireFrame)
+  send(message: Uint8Array, shared = false): void {
+    if (!this.mayReceive()) return
+    if (shared) {
+      if (this.ws.readyState !== this.ws.OPEN) return
+      this.socket.write(sharedFrame(message))
+      this.ctx.metrics.framesOut++
+      this.ctx.metrics.bytesOut += message.byteLength
+      return
+    }
+    this.sendRaw(message)
+    // A sync step 2 is the document: everything buffered up to its end may drain at the client's pace.
+    if (message[0] === 0 && message[1] === 1) this.wholeStateBytes = this.ws.bufferedAmount
   }
 
   /** Whether this socket takes frames now; one too far behind is closed here instead (1013). */

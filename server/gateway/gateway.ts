@@ -1,6 +1,5 @@
 // The WebSocket side of the port: checks an upgrade before a socket exists (room name, origin, per-IP
 // limits), hands accepted sockets to Connections, and runs the one heartbeat timer for all of them.
-import { randomBytes } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
@@ -8,24 +7,17 @@ import type { RawData, WebSocket, WebSocketServer } from 'ws'
 import type { AuthVerdict } from '../auth/verdict.js'
 import type { Config } from '../cli/config.js'
 import { wsModule } from '../commonjs.js'
+import type { RoomRegistry } from '../documents/room-registry.js'
 import type { HttpConnections } from '../http/connections.js'
 import type { Metrics } from '../http/metrics.js'
 import type { Logger } from '../logger.js'
 import { Closes } from '../protocol/close-codes.js'
-import { encodeSyncStep1 } from '../protocol/messages.js'
 import { parseRoomName } from '../protocol/room-name.js'
 import { AddressLimits } from './address-limits.js'
 import { clientAddress, type TrustedProxies } from './client-address.js'
 import { Connection, type ConnectionContext } from './connection.js'
 import { documentSocketClass } from './document-socket.js'
 import { handshakeProblem } from './handshake.js'
-import { warmUpExchange } from './warm-up-socket.js'
-
-/** The room of the start-up warm-up socket; the NUL keeps it out of reach of any URL. */
-const WARM_UP_ROOM = '\u0000warm-up'
-const WARM_UP_HEADER = 'x-plait-warm-up'
-
-import type { RoomRegistry } from '../documents/room-registry.js'
 
 export type Verifier = (token: string, room: string, request: IncomingMessage) => Promise<AuthVerdict>
 
@@ -80,8 +72,6 @@ export class Gateway {
   private readonly limits: AddressLimits
   private readonly context: ConnectionContext
   private accepting = true
-  // Only the server's own warm-up socket knows it.
-  private readonly warmUpKey = randomBytes(16).toString('hex')
 
   constructor(
     private readonly config: Config,
@@ -166,14 +156,14 @@ export class Gateway {
       this.refuse(socket, admitted.status, admitted.reason, admitted.metric)
       return
     }
-    const { room, ip, queryToken, trusted } = admitted
+    const { room, ip, queryToken } = admitted
     if (queryToken !== null)
       this.log.warn({ room }, 'token accepted from the URL query (--allow-query-token)')
     this.limits.socketOpened(ip)
     // Without auth the socket will join this room anyway: start loading it during the handshake.
     if (this.verifier === null) this.registry.acquire(room)
     this.wss.handleUpgrade(request, socket, head, (ws) =>
-      this.accept(ws, socket, request, room, ip, queryToken, trusted),
+      this.accept(ws, socket, request, room, ip, queryToken),
     )
   }
 
@@ -182,13 +172,10 @@ export class Gateway {
     request: IncomingMessage,
   ):
     | { status: number; reason: string; metric: string }
-    | { room: string; ip: string; queryToken: string | null; trusted: boolean } {
+    | { room: string; ip: string; queryToken: string | null } {
     if (!this.accepting) return { status: 503, reason: 'the server is shutting down', metric: 'shutdown' }
     if (!this.isReady()) return { status: 503, reason: 'storage is not open', metric: 'not-ready' }
     const ip = clientAddress(request, this.proxies)
-    if (request.headers[WARM_UP_HEADER] === this.warmUpKey) {
-      return { room: WARM_UP_ROOM, ip, queryToken: null, trusted: true }
-    }
     const badHandshake = handshakeProblem(request)
     if (badHandshake !== null) return { status: 400, reason: badHandshake, metric: 'bad-handshake' }
     const parsed = parseRoomName(request.url ?? '/', this.config.pathPrefix)
@@ -213,7 +200,7 @@ export class Gateway {
       }
       queryToken = new URLSearchParams(parsed.query).get('token')
     }
-    return { room: parsed.room, ip, queryToken, trusted: false }
+    return { room: parsed.room, ip, queryToken }
   }
 
   private refuse(socket: Duplex, status: number, reason: string, metric: string): void {
@@ -233,11 +220,10 @@ export class Gateway {
     room: string,
     ip: string,
     queryToken: string | null,
-    trusted: boolean,
   ): void {
-    if (!trusted) this.metrics.socketsOpened++
+    this.metrics.socketsOpened++
     const tagged = ws as TaggedSocket
-    const connection = new Connection(ws, socket, room, ip, this.context, trusted)
+    const connection = new Connection(ws, socket, room, ip, this.context)
     tagged[connectionOf] = connection
     if (this.verifier !== null) this.requests.set(connection, request)
     this.connections.add(connection)
@@ -254,10 +240,6 @@ export class Gateway {
     this.connections.delete(connection)
     this.awaitingVerdict.delete(connection)
     this.limits.socketClosed(connection.ip)
-    if (connection.trusted) {
-      this.registry.unloadNow(connection.roomName)
-      return
-    }
     this.metrics.countClose(code)
     this.log.info(
       {
@@ -293,20 +275,6 @@ export class Gateway {
         this.awaitingVerdict.delete(connection)
         connection.close(Closes.authTimeout, 'no valid token in time; send the token as the first message')
       }
-    }
-  }
-
-  /**
-   * Opens one socket to this server and syncs an empty room through it, so the first real client after
-   * a start does not pay for compiling the upgrade, storage and sync paths (about 10 ms).
-   */
-  async warmUp(host: string, port: number, path: string): Promise<void> {
-    const headers = { [WARM_UP_HEADER]: this.warmUpKey }
-    await warmUpExchange(host, port, path, headers, encodeSyncStep1(new Uint8Array([0])), 3000)
-    // Return once the server side is gone too, so no trace of it is left in the counts.
-    const deadline = Date.now() + 1000
-    while ([...this.connections].some((c) => c.trusted) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 2))
     }
   }
 

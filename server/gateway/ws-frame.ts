@@ -1,6 +1,7 @@
 // A server-to-client WebSocket frame (RFC 6455 §5.2) built once per broadcast and written as-is to every
 // member's socket: ws would otherwise build a header and go through cork/writev for each socket.
 // Server frames are never masked; plait sends final binary frames only and never compresses.
+// The document core hands members messages; this is where a shared message becomes one frame.
 
 const FIN_BINARY = 0x82
 
@@ -24,13 +25,21 @@ export function encodeBinaryFrame(payload: Uint8Array): Buffer {
   return frame
 }
 
-/** The header size of an unmasked frame, from its second byte (the 7-bit length). */
-export function frameHeaderLength(secondByte: number): number {
-  const length7 = secondByte & 0x7f
-  return length7 < 126 ? 2 : length7 === 126 ? 4 : 10
+// The last shared message and its frame: a broadcast sends one message to every member in one
+// synchronous loop, so one slot is enough; it is emptied after the loop, so no big frame stays alive.
+let sharedMessage: Uint8Array | null = null
+let sharedWireFrame: Buffer | null = null
+const forgetShared = () => {
+  sharedMessage = null
+  sharedWireFrame = null
 }
 
-/** The payload size of a frame made by encodeBinaryFrame (for byte counters). */
-export function framePayloadLength(frame: Uint8Array): number {
-  return frame.byteLength - frameHeaderLength(frame[1])
+/** The frame of a message that goes to many sockets now: built once for all of them. */
+export function sharedFrame(message: Uint8Array): Buffer {
+  if (message !== sharedMessage || sharedWireFrame === null) {
+    if (sharedMessage === null) queueMicrotask(forgetShared)
+    sharedMessage = message
+    sharedWireFrame = encodeBinaryFrame(message)
+  }
+  return sharedWireFrame
 }

@@ -1,0 +1,86 @@
+// Awareness in a room: what members send is checked (size, nesting, who owns each id), optionally
+// stamped with the sender's verified user id, and relayed. Cursor moves from many sockets in one turn
+// leave as one message; the sender gets it too (a keep-alive for stock clients), and its own echo waits
+// until its edits are durable, so the echo doubles as a save receipt.
+import { encodeAwareness } from '../protocol/messages.js'
+import { type AwarenessChange, AwarenessState, decodeAwarenessUpdate } from './awareness-state.js'
+import type { Durability } from './durability.js'
+
+export interface AwarenessMember {
+  readonly userId: string | null
+  /** Position of the last change this member made (0: none). */
+  lastUpdateSeq: number
+  send(message: Uint8Array, shared?: boolean): void
+}
+
+export interface AwarenessLimits {
+  maxAwarenessPerSocket: number
+  maxAwarenessStateBytes: number
+  /** Stamp each state with the sender's verified user id (user.id). */
+  awarenessUserId: boolean
+}
+
+/** Awareness states with the sender's verified user id written in as user.id (other user fields kept). */
+function stampUserId(changes: AwarenessChange[], userId: string): AwarenessChange[] {
+  return changes.map((change) => {
+    if (change.state === 'null') return change
+    const state: unknown = JSON.parse(change.state)
+    if (state === null || typeof state !== 'object' || Array.isArray(state)) return change
+    const record = state as Record<string, unknown>
+    const user = record.user !== null && typeof record.user === 'object' ? record.user : {}
+    return { ...change, state: JSON.stringify({ ...record, user: { ...user, id: userId } }) }
+  })
+}
+
+export class AwarenessRelay<Member extends AwarenessMember> {
+  readonly states = new AwarenessState<Member>()
+  private scheduled = false
+
+  constructor(
+    private readonly members: ReadonlySet<Member>,
+    private readonly durability: Durability<Member>,
+    private readonly limits: AwarenessLimits,
+    /** Edits received before an awareness update must count for its receipt: applied first. */
+    private readonly beforeBroadcast: () => void,
+    private readonly report: (accepted: readonly number[], ignored: number, from: Member) => void,
+  ) {}
+
+  /** A member's awareness update. Throws ProtocolError for a malformed or oversized one. */
+  receive(member: Member, update: Uint8Array): void {
+    const { maxAwarenessStateBytes, awarenessUserId, maxAwarenessPerSocket } = this.limits
+    let changes = decodeAwarenessUpdate(update, maxAwarenessStateBytes)
+    if (awarenessUserId && member.userId !== null) changes = stampUserId(changes, member.userId)
+    const ids: number[] = []
+    const { accepted, ignored } = this.states.apply(changes, member, maxAwarenessPerSocket, Date.now(), ids)
+    if (accepted > 0 || ignored > 0) this.report(ids, ignored, member)
+    if (accepted > 0) this.schedule()
+  }
+
+  /** Everyone's states, for a member that joined or asked. */
+  sendAll(member: Member): void {
+    const everyone = this.states.encodeAll()
+    if (everyone !== null) member.send(encodeAwareness(everyone))
+  }
+
+  /** The member left: its states are removed and the removal is relayed. */
+  leave(member: Member): void {
+    if (this.states.removeOwnedBy(member) > 0) this.schedule()
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return
+    this.scheduled = true
+    setImmediate(() => {
+      this.scheduled = false
+      this.beforeBroadcast()
+      const changes = this.states.takePending()
+      if (changes === null) return
+      const message = encodeAwareness(changes)
+      for (const member of this.members) {
+        if (member.lastUpdateSeq > this.durability.durable)
+          this.durability.sendWhenDurable(member, message, member.lastUpdateSeq)
+        else member.send(message, true)
+      }
+    })
+  }
+}
