@@ -8,14 +8,14 @@ import { Closes, storageFailingReason } from '../protocol/close-codes.js'
 import { type ClientMessage, encodeSyncStep1, encodeSyncStep2, ProtocolError } from '../protocol/messages.js'
 import { AwarenessRelay } from './awareness-relay.js'
 import { Broadcaster } from './broadcaster.js'
+import { ChangeFeed } from './change-feed.js'
 import { Durability } from './durability.js'
 import type { DocumentEvents } from './events.js'
 import type { GroupCommit } from './group-commit.js'
-import { HeldBack } from './held-back.js'
 import { type CompactionLimits, LogBook } from './log-book.js'
-import { clientOrigin, type Origin } from './origin.js'
+import { clientOrigin } from './origin.js'
+import { type IntakeHost, UpdateIntake } from './update-intake.js'
 import {
-  changedDocument,
   dropHeldBack,
   encodeIntegratedState,
   heldBackBytes,
@@ -50,7 +50,7 @@ type RoomState = 'loading' | 'ready' | 'failed' | 'unloading' | 'unloaded'
 
 const ignore = () => {}
 
-export class Room {
+export class Room implements IntakeHost<RoomMember> {
   readonly doc = new Y.Doc({ gcFilter: keepEverything })
   readonly members = new Set<RoomMember>()
   state: RoomState = 'loading'
@@ -64,21 +64,12 @@ export class Room {
   private readonly durability = new Durability<RoomMember>(() => this.settled)
   private readonly broadcaster: Broadcaster<RoomMember>
   readonly awareness: AwarenessRelay<RoomMember>
-  private readonly held = new HeldBack<RoomMember>()
+  private readonly intake: UpdateIntake<RoomMember>
   // The stored snapshot this room loaded, while the document is still exactly that (nothing in the log,
   // nothing applied since): a new client's first sync sends these bytes instead of encoding the whole
   // document again (half of a first sync's server time for a 0.5 MB document). Dropped at the first change.
   private loadedSnapshot: Uint8Array | null = null
-  // Updates received this turn, applied together (see applyQueued), and who sent the ones being applied.
-  private applyQueue: { member: RoomMember; update: Uint8Array; incremental: boolean }[] = []
-  private queuedBytes = 0
-  private queueStartedAt = 0
-  private applying: Set<RoomMember> | null = null
-  // The turn's one update as received, when it can stand for what the transaction changed (see onTransactionDone).
-  private receivedAsIs: Uint8Array | null = null
-  private readonly onExactUpdate = (update: Uint8Array) => this.onDocUpdate(update)
-  // Who made each change not yet durable, for the 'changed' event (only kept while anyone listens).
-  private changeOrigins: { seq: number; origins: Origin[] }[] = []
+  private readonly feed: ChangeFeed
 
   constructor(
     readonly name: string,
@@ -105,6 +96,8 @@ export class Room {
           events.emit('awareness', { room: name, origin: clientOrigin(from), clients })
       },
     )
+    this.feed = new ChangeFeed(name, events)
+    this.intake = new UpdateIntake<RoomMember>(this, limits.maxDocumentBytes, events, log)
     this.ready = this.load()
     // A failed load is reported to each waiting client; keep Node from calling it unhandled.
     this.ready.catch(ignore)
@@ -112,6 +105,18 @@ export class Room {
 
   get size(): number {
     return this.members.size
+  }
+
+  get accepting(): boolean {
+    return this.state === 'ready'
+  }
+
+  get storedBytes(): number {
+    return this.book.storedBytes
+  }
+
+  requestApply(): void {
+    this.commit.requestApply(this)
   }
 
   /** False for a room nobody ever wrote to. */
@@ -159,7 +164,7 @@ export class Room {
       this.events.emit('failed', { room: this.name, error: error as Error })
       throw error
     }
-    this.doc.on('afterTransactionCleanup', (transaction) => this.onTransactionDone(transaction))
+    this.intake.listen()
     this.state = 'ready'
     const ms = Math.round(performance.now() - started)
     this.events.emit('loaded', { room: this.name, updates: this.book.entries, ms })
@@ -180,7 +185,7 @@ export class Room {
   leave(member: RoomMember): void {
     if (!this.members.delete(member)) return
     this.awareness.leave(member)
-    if (this.held.size > 0) this.held.dropOwnedBy(member)
+    this.intake.leave(member)
     this.durability.forget(member)
     if (this.members.size === 0) this.emptySince = Date.now()
     if (this.events.has('disconnected'))
@@ -207,7 +212,7 @@ export class Room {
       case 'sync-step2':
       case 'sync-update':
         // Read-only sockets send step 2 on every connect; ignore it rather than close them.
-        if (member.canWrite) this.applyClientUpdate(member, message.update, message.kind === 'sync-update')
+        if (member.canWrite) this.intake.receive(member, message.update, message.kind === 'sync-update')
         return
       case 'awareness':
         this.awareness.receive(member, message.update)
@@ -221,118 +226,22 @@ export class Room {
     }
   }
 
-  private applyClientUpdate(member: RoomMember, update: Uint8Array, incremental: boolean): void {
-    if (this.state !== 'ready') return
-    // What is stored (snapshot and log since) is the document's size, give or take what compaction drops.
-    const limit = this.limits.maxDocumentBytes
-    const size = this.book.storedBytes + this.queuedBytes
-    if (size + update.byteLength > limit) {
-      this.log.warn({ room: this.name, bytes: size, limit }, 'document full')
-      member.close(
-        Closes.documentTooLarge,
-        `document too large: it would pass the server's limit of ${Math.round(limit / 1048576)} MiB (--max-document-size)`,
-      )
-      return
-    }
-    this.applyQueue.push({ member, update, incremental })
-    this.queuedBytes += update.byteLength
-    if (this.applyQueue.length === 1) {
-      this.queueStartedAt = performance.now()
-      this.commit.requestApply(this)
-    }
-  }
-
-  /**
-   * Applies every update received this turn in one Yjs transaction: Yjs computes the whole state vector
-   * at the start and end of each transaction, so one per turn instead of one per update matters in a
-   * room with many writers, and the turn's changes leave as one log entry and one broadcast.
-   */
+  /** Applies what members sent this turn (the group commit's step, or before an awareness broadcast). */
   applyQueued(): void {
-    const queue = this.applyQueue
-    if (queue.length === 0) return
-    this.applyQueue = []
-    this.queuedBytes = 0
-    if (this.state !== 'ready' && this.state !== 'unloading') return
-    const failed: { member: RoomMember; error: Error }[] = []
-    const overHeldBound = new Map<RoomMember, string>()
-    const applying = new Set<RoomMember>()
-    this.applying = applying
-    try {
-      this.doc.transact(() => {
-        let heldBack = 0
-        for (const { member, update } of queue) {
-          if (overHeldBound.has(member)) continue
-          applying.add(member)
-          try {
-            Y.applyUpdate(this.doc, update)
-          } catch (error) {
-            // Whatever part of it was integrated is kept and persisted like any other change.
-            failed.push({ member, error: error as Error })
-          }
-          const held = this.held.capture(this.doc, member)
-          if (held === 0) continue
-          heldBack += held
-          const excess = this.held.excess(member)
-          if (excess !== null) overHeldBound.set(member, excess)
-        }
-        const retried = this.held.size > 0 ? this.held.retry(this.doc) : []
-        for (const owner of retried) if (this.members.has(owner)) applying.add(owner)
-        if (heldBack > 0) this.events.emit('heldBack', { room: this.name, updates: heldBack })
-        // One update per turn is the typing case; for several, Yjs's one encoding of the transaction is
-        // cheaper than merging the received updates (hot-room bench: 83 -> 78 % CPU at 5,000 updates/s).
-        const alone = queue.length === 1 && queue[0].incremental && failed.length === 0
-        if (alone && heldBack === 0 && retried.length === 0) this.receivedAsIs = queue[0].update
-      })
-    } finally {
-      this.applying = null
-      this.receivedAsIs = null
-    }
-    for (const { member, error } of failed) {
-      member.close(Closes.invalidPayload, `invalid Yjs update: ${error.message}`)
-    }
-    for (const [member, reason] of overHeldBound) this.refuseHeldBack(member, reason)
+    if (this.state === 'ready' || this.state === 'unloading') this.intake.applyQueued()
+    else this.intake.clear()
   }
 
-  /**
-   * A socket whose updates keep waiting for changes nobody sends is closed: a stock client reconnects
-   * and its sync step 2 then carries everything the room lacks, so nothing of an honest client is lost.
-   */
-  private refuseHeldBack(member: RoomMember, reason: string): void {
-    const dropped = this.held.dropOwnedBy(member)
-    this.events.emit('heldBackDropped', { room: this.name, updates: dropped })
-    this.log.warn(
-      { room: this.name, updates: dropped, held: this.held.size },
-      'dropped updates whose dependencies never arrived; closed their sender',
-    )
-    member.close(Closes.tryAgainLater, `${reason}; reconnect to sync`)
-  }
-
-  /**
-   * What a transaction changed becomes one log entry. Yjs can encode it (the 'update' event), but that
-   * re-encodes every update and flattens the whole string of a run of typing each time (O(run length) per
-   * keystroke). The bytes a client sent say the same when the turn applied one incremental update (not a
-   * sync step 2, which repeats the sender's whole delete set) that did not fail, with nothing held back for
-   * missing dependencies before or after. Otherwise Yjs encodes exactly what changed: it looks for
-   * 'update' listeners right after this event.
-   */
-  private onTransactionDone(transaction: Y.Transaction): void {
-    if (!changedDocument(transaction)) return
-    const received = this.receivedAsIs
-    if (received !== null) this.onDocUpdate(received)
-    else this.doc.once('update', this.onExactUpdate)
-  }
-
-  private onDocUpdate(update: Uint8Array): void {
+  /** One change of the document (from the intake): it goes to the log, and out once it is durable. */
+  onChange(update: Uint8Array, senders: ReadonlySet<RoomMember> | null, receivedAt: number): void {
     this.loadedSnapshot = null
     const seq = this.durability.next()
-    const senders = this.applying
     let origin: RoomMember | null = null
     if (senders !== null) {
       for (const member of senders) member.lastUpdateSeq = seq
       if (senders.size === 1) origin = senders.values().next().value ?? null
-      this.broadcaster.received(seq, this.queueStartedAt)
-      if (this.events.has('changed'))
-        this.changeOrigins.push({ seq, origins: [...senders].map(clientOrigin) })
+      this.broadcaster.received(seq, receivedAt)
+      this.feed.applied(seq, senders)
     }
     this.book.appended(update.byteLength)
     this.commit.append(this, seq, update, origin)
@@ -343,28 +252,9 @@ export class Room {
     this.durability.persisted(lastSeq)
     if (this.state === 'failed' || this.state === 'unloaded') return
     this.broadcaster.add(updates, origin)
-    this.announce(lastSeq, updates)
+    this.feed.persisted(lastSeq, updates)
     this.maybeCompact()
     this.durability.notify()
-  }
-
-  /** The 'stored' and 'changed' events of a batch that is now on disk. */
-  private announce(lastSeq: number, updates: Uint8Array[]): void {
-    const events = this.events
-    if (events.has('stored')) {
-      let bytes = 0
-      for (const update of updates) bytes += update.byteLength
-      events.emit('stored', { room: this.name, updates: updates.length, bytes })
-    }
-    const pending = this.changeOrigins
-    if (pending.length === 0 && !events.has('changed')) return
-    let seq = lastSeq - updates.length
-    for (const update of updates) {
-      seq++
-      const at = pending.length > 0 && pending[0].seq === seq ? pending.shift() : undefined
-      events.emit('changed', { room: this.name, update, origins: at?.origins ?? [] })
-    }
-    while (pending.length > 0 && pending[0].seq <= lastSeq) pending.shift()
   }
 
   onPersistFailed(error: Error): void {
@@ -378,9 +268,8 @@ export class Room {
     this.members.clear()
     this.durability.forgetAll()
     this.broadcaster.stop()
-    this.applyQueue = []
-    this.queuedBytes = 0
-    this.changeOrigins = []
+    this.intake.clear()
+    this.feed.clear()
     for (const member of members) member.close(Closes.internalError, storageFailingReason)
     this.doc.destroy()
     this.events.emit('failed', { room: this.name, error })
