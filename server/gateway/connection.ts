@@ -6,13 +6,14 @@ import type { WebSocket } from 'ws'
 import type { AuthVerdict } from '../auth/verdict.js'
 import type { Room, RoomMember } from '../documents/room.js'
 import type { Metrics } from '../http/metrics.js'
-import { Closes } from '../protocol/close-codes.js'
+import { Closes, closeReason } from '../protocol/close-codes.js'
 import {
   decodeClientMessage,
   encodeAuthenticated,
   encodePermissionDenied,
   ProtocolError,
 } from '../protocol/messages.js'
+import { AdmissionQueue } from './admission-queue.js'
 import type { RateLimits } from './rate-budget.js'
 import { ReadGate } from './read-gate.js'
 import { sharedFrame } from './ws-frame.js'
@@ -53,8 +54,7 @@ export class Connection implements RoomMember {
   awaitingPong = false
   /** Close deadline while authenticating (ms since epoch). */
   readonly authDeadline: number
-  private queue: Uint8Array[] | null = null
-  private queuedBytes = 0
+  private queue: AdmissionQueue | null = null
   private readonly gate: ReadGate
   // Buffered bytes that belong to whole-document frames (sync step 2) sent to this socket: a first sync
   // may be far larger than --max-buffered and must not count as falling behind while it drains.
@@ -148,23 +148,13 @@ export class Connection implements RoomMember {
     )
   }
 
-  /**
-   * Frames before the verdict wait in order. A full queue stops reading the socket until the verdict,
-   * so a stock client's burst is held, not refused; ws still hands over what it had read by then (one
-   * read of the socket). Only a queue past twice its byte bound (one frame far larger than
-   * --pre-auth-max-bytes, say) closes the socket with 4429: that memory is spent before anyone is known.
-   */
+  /** Frames before the socket may act wait in order (admission-queue.ts). */
   private enqueue(data: Uint8Array): void {
-    const { preAuthMaxFrames, preAuthMaxBytes } = this.ctx.limits
-    const queue = this.queue ?? []
-    this.queue = queue
-    this.queuedBytes += data.byteLength
-    if (this.queuedBytes > 2 * preAuthMaxBytes) {
+    this.queue ??= new AdmissionQueue(this.ctx.limits)
+    const verdict = this.queue.add(data)
+    if (verdict === 'overflow')
       this.close(Closes.rateLimited, 'too much data before the token was verified; send the token first')
-      return
-    }
-    queue.push(data)
-    if (queue.length >= preAuthMaxFrames || this.queuedBytes >= preAuthMaxBytes) this.gate.holdForQueue()
+    else if (verdict === 'full') this.gate.holdForQueue()
   }
 
   private joinRoom(): void {
@@ -204,10 +194,9 @@ export class Connection implements RoomMember {
     }
     this.state = 'open'
     room.join(this)
-    const queue = this.queue
+    const queued = this.queue?.take() ?? []
     this.queue = null
-    this.queuedBytes = 0
-    if (queue !== null) for (const frame of queue) if (this.state === 'open') this.process(frame)
+    for (const frame of queued) if (this.state === 'open') this.process(frame)
     this.gate.releaseQueue()
   }
 
@@ -281,8 +270,7 @@ export class Connection implements RoomMember {
       this.queue = null
       this.leaveRoom()
     }
-    // Close reasons are limited to 123 bytes by the protocol.
-    this.ws.close(code, truncateUtf8(reason, 123))
+    this.ws.close(code, closeReason(reason))
   }
 
   /** Heartbeat found it dead, or shutdown: drop it without a handshake. */
@@ -312,11 +300,4 @@ export class Connection implements RoomMember {
     this.room = null
     room.leave(this)
   }
-}
-
-function truncateUtf8(text: string, maxBytes: number): string {
-  if (Buffer.byteLength(text) <= maxBytes) return text
-  let end = Math.min(text.length, maxBytes)
-  while (end > 0 && Buffer.byteLength(text.slice(0, end)) > maxBytes - 3) end--
-  return `${text.slice(0, end)}...`
 }

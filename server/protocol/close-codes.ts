@@ -19,3 +19,12 @@ export const Closes = {
 /** Sent with 1011 when storage is failing: stock clients keep their edits and resend them on reconnect. */
 export const storageFailingReason =
   'storage is failing; your edits are kept by your client and resent when you reconnect'
+
+/** A close reason cut to the 123 bytes of UTF-8 the WebSocket protocol allows. */
+export function closeReason(text: string): string {
+  const encoder = new TextEncoder()
+  if (encoder.encode(text).byteLength <= 123) return text
+  let end = Math.min(text.length, 123)
+  while (end > 0 && encoder.encode(text.slice(0, end)).byteLength > 120) end--
+  return `${text.slice(0, end)}...`
+}
