@@ -1,4 +1,4 @@
-import type { AuthError } from '../../../client/index.js'
+import type { AuthRefused } from '../../../client/index.js'
 import { askForToken, loadSavedToken, saveToken } from './auth-dialog.js'
 import { copyText } from './clipboard.js'
 import { type CollabSession, openSession } from './collab-session.js'
@@ -38,7 +38,7 @@ function registerOfflineShell(appBase: URL): void {
   })
 }
 
-function refusal(error: AuthError, room: string): { title: string; message: string } {
+function refusal(error: AuthRefused, room: string): { title: string; message: string } {
   if (error.code === 4403) {
     return {
       title: 'No access to this room',
