@@ -25,6 +25,7 @@ import {
   writeVarUint,
 } from '../server/protocol/messages.js'
 import { MAX_ROOM_NAME_BYTES, parseRoomName, roomNameProblem } from '../server/protocol/room-name.js'
+import { isValidRoomName, readRoomLink } from '../web-demo/src/shared/room-link.js'
 
 const bytes = (n: number) => Uint8Array.from({ length: n }, (_, i) => i % 251)
 // 0, 1, 127 and 128 bytes cross the one- and two-byte varint lengths; 70 000 needs three
@@ -137,6 +138,14 @@ test('room names from upgrade targets', () => {
   assert.equal(parseRoomName('/other/a', '/collab').ok, false)
   assert.equal(parseRoomName('/%E0%A4%A', '').ok, false)
   assert.equal(parseRoomName('/a%C2%85b', '').ok, false, 'a percent-encoded C1 control')
+})
+
+test('the demo opens only rooms the server accepts (the same rule, C1 controls included)', () => {
+  for (const room of ['a\u0085b', 'a\u009fb', '', 'é'.repeat(129)]) {
+    assert.equal(isValidRoomName(room), false, JSON.stringify(room))
+    assert.equal(readRoomLink('notes', `#room=${encodeURIComponent(room)}`).room, 'notes')
+  }
+  assert.equal(readRoomLink('notes', `#room=${encodeURIComponent('é'.repeat(128))}`).room, 'é'.repeat(128))
 })
 
 test('server/protocol imports only lib0 and itself, so browsers, client/ and bench/ can use it', async () => {
