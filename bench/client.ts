@@ -5,18 +5,9 @@
 import * as random from 'lib0/random'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
-import { varUintLength, writeVarUint } from '../server/protocol/messages.js'
+import { SyncSub, varUintLength, writeVarUint } from '../server/protocol/messages.js'
 import { formatMarker, type MarkerSink, maxMarkerLength, scanMarkers, writeMarker } from './marker.js'
-import {
-  encodeAuthToken,
-  encodeSync,
-  type Framing,
-  readSyncPayload,
-  syncFrameHead,
-  syncStep1,
-  syncStep2,
-  syncUpdate,
-} from './protocol.js'
+import { encodeAuthToken, encodeSync, type Framing, readSyncPayload, syncFrameHead } from './protocol.js'
 import {
   appendUpdateLength,
   encodeSenderStateAsUpdate,
@@ -46,9 +37,9 @@ export interface ClientOptions {
   onApplied?: () => void
 }
 
-/** Bytes of `[varString documentName]?[messageSync][syncUpdate]`, the head of every update frame. */
+/** Bytes of `[varString documentName]?[MessageType.sync][SyncSub.update]`, the head of every update frame. */
 function updateFrameHead(framing: Framing): Buffer {
-  const empty = encodeSync(framing, syncUpdate, new Uint8Array(0))
+  const empty = encodeSync(framing, SyncSub.update, new Uint8Array(0))
   // encodeSync wrote the head, then varUint(0) for the empty payload.
   return Buffer.from(empty.subarray(0, empty.length - 1))
 }
@@ -83,7 +74,7 @@ export class BenchClient implements MarkerSink {
       this.doc = doc
       this.yClient = doc.clientID
       doc.on('update', (update: Uint8Array, origin: unknown) => {
-        if (origin !== remote) this.send(encodeSync(this.options.framing, syncUpdate, update))
+        if (origin !== remote) this.send(encodeSync(this.options.framing, SyncSub.update, update))
       })
     } else {
       this.doc = null
@@ -143,7 +134,7 @@ export class BenchClient implements MarkerSink {
           this.doc !== null
             ? Y.encodeStateVector(this.doc)
             : encodeSenderStateVector(this.yClient, this.written)
-        ws.send(encodeSync(framing, syncStep1, sv))
+        ws.send(encodeSync(framing, SyncSub.step1, sv))
       })
       ws.on('message', (data: Buffer) => {
         this.receivedAt = performance.now() * 1000
@@ -166,13 +157,13 @@ export class BenchClient implements MarkerSink {
     if (head === -1) return false
     const sub = head & 3
     const offset = head >>> 2
-    if (sub === syncStep1) {
+    if (sub === SyncSub.step1) {
       const sv = readSyncPayload(data, offset)
       const answer =
         this.doc !== null
           ? Y.encodeStateAsUpdate(this.doc, sv)
           : encodeSenderStateAsUpdate(this.yClient, this.textContent(), sv)
-      this.send(encodeSync(this.options.framing, syncStep2, answer))
+      this.send(encodeSync(this.options.framing, SyncSub.step2, answer))
       return false
     }
     if (this.options.onMarker) scanMarkers(data, offset, this)
@@ -180,7 +171,7 @@ export class BenchClient implements MarkerSink {
       Y.applyUpdate(this.doc, readSyncPayload(data, offset), remote)
       this.options.onApplied?.()
     }
-    return sub === syncStep2
+    return sub === SyncSub.step2
   }
 
   /** MarkerSink: one marker found in the frame being received. */

@@ -1,15 +1,15 @@
-// Frames the load generator sends and reads, as pure functions (y-websocket framing; Hocuspocus adds a
-// varString(documentName) prefix to every frame and wants an auth message first).
+// Frames the load generator sends and reads. The messages are server/protocol's, the one copy of the wire
+// contract; this adds only Hocuspocus' framing (a varString(documentName) prefix on every frame) and a
+// non-allocating read of received sync frames for the generator's hot path.
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-
-export const messageSync = 0
-export const messageAwareness = 1
-export const messageAuth = 2
-
-export const syncStep1 = 0
-export const syncStep2 = 1
-export const syncUpdate = 2
+import {
+  encodeAuthToken as encodeAuthTokenMessage,
+  encodeSync as encodeSyncMessage,
+  MessageType,
+  SyncSub,
+  type SyncSubType,
+} from '../server/protocol/messages.js'
 
 /** How a target frames messages: y-websocket style (no prefix) or Hocuspocus style (document name first). */
 export interface Framing {
@@ -17,44 +17,22 @@ export interface Framing {
   readonly prefix: string | null
 }
 
-function start(framing: Framing, type: number): encoding.Encoder {
+/** `message` as `framing` sends it: unchanged, or after varString(documentName). */
+function framed(framing: Framing, message: Uint8Array): Uint8Array {
+  if (framing.prefix === null) return message
   const encoder = encoding.createEncoder()
-  if (framing.prefix !== null) encoding.writeVarString(encoder, framing.prefix)
-  encoding.writeVarUint(encoder, type)
-  return encoder
+  encoding.writeVarString(encoder, framing.prefix)
+  encoding.writeUint8Array(encoder, message)
+  return encoding.toUint8Array(encoder)
 }
 
-export function encodeSync(framing: Framing, sub: number, payload: Uint8Array): Uint8Array {
-  const encoder = start(framing, messageSync)
-  encoding.writeVarUint(encoder, sub)
-  encoding.writeVarUint8Array(encoder, payload)
-  return encoding.toUint8Array(encoder)
+export function encodeSync(framing: Framing, sub: SyncSubType, payload: Uint8Array): Uint8Array {
+  return framed(framing, encodeSyncMessage(sub, payload))
 }
 
 /** `[2][0][varString token]`: the token message Hocuspocus (and plait with auth on) waits for. */
 export function encodeAuthToken(framing: Framing, token: string): Uint8Array {
-  const encoder = start(framing, messageAuth)
-  encoding.writeVarUint(encoder, 0)
-  encoding.writeVarString(encoder, token)
-  return encoding.toUint8Array(encoder)
-}
-
-/** The head of a received frame: its type, the sync sub-type when it is a sync frame, and where the body starts. */
-export interface FrameHead {
-  type: number
-  /** Sync sub-type (0, 1, 2) for sync frames, -1 otherwise. */
-  sub: number
-  /** Offset of the body after type (and sub for sync frames). */
-  offset: number
-}
-
-export function readFrameHead(framing: Framing, frame: Uint8Array): FrameHead {
-  const decoder = decoding.createDecoder(frame)
-  if (framing.prefix !== null) decoding.readVarString(decoder)
-  const type = decoding.readVarUint(decoder)
-  let sub = -1
-  if (type === messageSync) sub = decoding.readVarUint(decoder)
-  return { type, sub, offset: decoder.pos }
+  return framed(framing, encodeAuthTokenMessage(token))
 }
 
 /** The payload of a sync frame whose body starts at `offset` (the varUint8Array after the sub-type). */
@@ -85,8 +63,8 @@ export function syncFrameHead(framing: Framing, frame: Uint8Array): number {
     pos += length
   }
   // Message types and sync sub-types are small numbers: one varUint byte each.
-  if (pos + 1 >= frame.length || frame[pos] !== messageSync) return -1
+  if (pos + 1 >= frame.length || frame[pos] !== MessageType.sync) return -1
   const sub = frame[pos + 1]
-  if (sub !== syncStep1 && sub !== syncStep2 && sub !== syncUpdate) return -1
+  if (sub !== SyncSub.step1 && sub !== SyncSub.step2 && sub !== SyncSub.update) return -1
   return ((pos + 2) << 2) | sub
 }

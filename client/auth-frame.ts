@@ -1,45 +1,28 @@
-import * as decoding from 'lib0/decoding'
-import * as encoding from 'lib0/encoding'
+// The client's reading of the auth handshake. The frames themselves are server/protocol's, the one
+// copy of the wire contract; this only turns a server frame into "a verdict or not".
+import { decodeServerMessage, type Scope } from '../server/protocol/messages.js'
 
-/** y-protocols message type for auth frames. */
-export const messageAuth = 2
-/** Auth sub-type: a token (client → server) or permission denied (server → client). */
-export const authSubToken = 0
-/** Auth sub-type: the server admitted the socket and names the granted scope. */
-export const authSubGranted = 2
+export { encodeAuthToken } from '../server/protocol/messages.js'
 
 /** What a socket is allowed to do once admitted (Hocuspocus' strings). */
-export type AuthScope = 'read-write' | 'readonly'
+export type AuthScope = Scope
 
 /** The server's verdict on a token, as read from one incoming frame. */
 export type AuthReply = { kind: 'granted'; scope: AuthScope } | { kind: 'denied'; reason: string }
 
-/** The first frame a client sends when auth is on: `[varUint 2][varUint 0][varString token]`. */
-export function encodeAuthTokenFrame(token: string): Uint8Array {
-  const encoder = encoding.createEncoder()
-  encoding.writeVarUint(encoder, messageAuth)
-  encoding.writeVarUint(encoder, authSubToken)
-  encoding.writeVarString(encoder, token)
-  return encoding.toUint8Array(encoder)
-}
-
 /**
  * Reads a server frame and returns the auth verdict it carries, or null when the frame is not an auth
- * verdict (sync, awareness, an unknown scope, or a truncated frame).
+ * verdict (sync, awareness, an unknown scope, or a malformed frame).
  */
 export function decodeAuthReply(frame: Uint8Array): AuthReply | null {
+  let message: ReturnType<typeof decodeServerMessage>
   try {
-    const decoder = decoding.createDecoder(frame)
-    if (decoding.readVarUint(decoder) !== messageAuth) return null
-    const sub = decoding.readVarUint(decoder)
-    if (sub === authSubGranted) {
-      const scope = decoding.readVarString(decoder)
-      return scope === 'read-write' || scope === 'readonly' ? { kind: 'granted', scope } : null
-    }
-    if (sub === authSubToken) return { kind: 'denied', reason: decoding.readVarString(decoder) }
-    return null
+    message = decodeServerMessage(frame)
   } catch {
-    // lib0 throws on a truncated frame; such a frame carries no verdict
+    // a frame the client cannot read carries no verdict; the provider reports it if it is its own
     return null
   }
+  if (message.kind === 'authenticated') return { kind: 'granted', scope: message.scope }
+  if (message.kind === 'permission-denied') return { kind: 'denied', reason: message.reason }
+  return null
 }

@@ -1,11 +1,14 @@
-import { type AuthScope, decodeAuthReply, encodeAuthTokenFrame } from './auth-frame.js'
+import { type AuthScope, decodeAuthReply, encodeAuthToken } from './auth-frame.js'
 import { authFailureCodes } from './reconnect-policy.js'
 
 /** A token, or a function that yields one; called on every connect so an expired token is refreshed. */
 export type TokenSource = string | (() => string | null | undefined | Promise<string | null | undefined>)
 
-/** Why the server refused a socket: 4401 bad or expired token, 4403 no access to this room. */
-export interface AuthError {
+/**
+ * Why the server refused a socket: 4401 bad or expired token, 4403 no access to this room. Not the server's
+ * `AuthError` (a class an `authenticate` hook throws): this is the refusal as the client sees it.
+ */
+export interface AuthRefused {
   code: number
   reason: string
 }
@@ -44,7 +47,7 @@ export interface AuthWebSocketOptions {
   /** The server admitted the socket with this scope (sent on every successful connect). */
   onAuthenticated?: (scope: AuthScope) => void
   /** The server refused the token (4401) or the room (4403); the provider will not reconnect by itself. */
-  onAuthError?: (error: AuthError) => void
+  onAuthError?: (refusal: AuthRefused) => void
   /** The token function threw; the socket is closed and the provider retries with backoff. */
   onTokenError?: (error: unknown) => void
 }
@@ -173,7 +176,7 @@ export function createAuthWebSocket(options: AuthWebSocketOptions = {}): typeof 
     private open(event: unknown, token: string | null): void {
       // the socket may have closed while the token was being fetched
       if (this.socket.readyState !== OPEN) return
-      if (token !== null) this.socket.send(encodeAuthTokenFrame(token))
+      if (token !== null) this.socket.send(encodeAuthToken(token))
       this.admittedToSend = true
       this.onopen?.(event)
       const early = this.early

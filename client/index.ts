@@ -8,10 +8,10 @@ export {
   type AuthReply,
   type AuthScope,
   decodeAuthReply,
-  encodeAuthTokenFrame,
+  encodeAuthToken,
 } from './auth-frame.js'
 export {
-  type AuthError,
+  type AuthRefused,
   type AuthWebSocketOptions,
   type BaseWebSocket,
   type BaseWebSocketClass,

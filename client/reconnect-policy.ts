@@ -1,5 +1,7 @@
+import { Closes } from '../server/protocol/close-codes.js'
+
 /** Close codes after which reconnecting with the same credentials cannot succeed. */
-export const authFailureCodes: ReadonlySet<number> = new Set([4401, 4403])
+export const authFailureCodes: ReadonlySet<number> = new Set([Closes.unauthenticated, Closes.forbidden])
 
 /**
  * A `shouldReconnect` for y-websocket v3 providers talking to plait. y-websocket's default gives up on every
@@ -7,6 +9,6 @@ export const authFailureCodes: ReadonlySet<number> = new Set([4401, 4403])
  * with backoff, while 4401 and 4403 and any other 44xx mean the server decided and retrying cannot help.
  */
 export function shouldReconnect(event: { code: number }): boolean {
-  if (event.code === 4408 || event.code === 4429) return true
+  if (event.code === Closes.authTimeout || event.code === Closes.rateLimited) return true
   return !(event.code >= 4400 && event.code < 4500)
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import { decodeAuthReply, encodeAuthTokenFrame } from '../client/index.js'
+import { decodeAuthReply, encodeAuthToken } from '../client/index.js'
 
 function serverFrame(sub: number, text: string): Uint8Array {
   const encoder = encoding.createEncoder()
@@ -14,7 +14,7 @@ function serverFrame(sub: number, text: string): Uint8Array {
 
 test('the token frame is [2][0][varString token], readable by a lib0 decoder', () => {
   const token = 'eyJhbGciOiJIUzI1NiJ9.e30.ünïcødé'
-  const decoder = decoding.createDecoder(encodeAuthTokenFrame(token))
+  const decoder = decoding.createDecoder(encodeAuthToken(token))
   assert.equal(decoding.readVarUint(decoder), 2)
   assert.equal(decoding.readVarUint(decoder), 0)
   assert.equal(decoding.readVarString(decoder), token)
@@ -23,7 +23,7 @@ test('the token frame is [2][0][varString token], readable by a lib0 decoder', (
 
 test('a long token keeps its bytes (multi-byte length prefix)', () => {
   const token = 'x'.repeat(5000)
-  const frame = encodeAuthTokenFrame(token)
+  const frame = encodeAuthToken(token)
   assert.deepEqual([...frame.subarray(0, 2)], [2, 0])
   const decoder = decoding.createDecoder(frame.subarray(2))
   assert.equal(decoding.readVarString(decoder), token)

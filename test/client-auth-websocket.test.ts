@@ -7,7 +7,7 @@ import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import {
-  type AuthError,
+  type AuthRefused,
   type AuthScope,
   createAuthWebSocket,
   shouldReconnect,
@@ -40,7 +40,7 @@ interface Client {
   doc: Y.Doc
   provider: WebsocketProvider
   scopes: AuthScope[]
-  errors: AuthError[]
+  errors: AuthRefused[]
   /** Sockets the provider opened (one per connection attempt). */
   sockets: () => number
 }
@@ -50,7 +50,7 @@ const clients: Client[] = []
 function connect(url: string, room: string, token?: TokenSource): Client {
   const doc = new Y.Doc()
   const scopes: AuthScope[] = []
-  const errors: AuthError[] = []
+  const errors: AuthRefused[] = []
   let sockets = 0
   // count constructions by wrapping the base class the helper is given
   class CountingWebSocket extends WebSocket {

@@ -1,21 +1,37 @@
 // The wire contract (docs/PROTOCOL.md) as pure functions: one y-protocols message per frame.
 // Nothing here touches a socket, so every frame can be built and read in a unit test.
+// The one copy of the contract for the server, client/ (browsers and Node), the demo, bench/ and test/:
+// it may import only lib0 and the other files of server/protocol, nothing from Node or the server.
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 
 export const MessageType = { sync: 0, awareness: 1, auth: 2, queryAwareness: 3 } as const
 export const SyncSub = { step1: 0, step2: 1, update: 2 } as const
+/** Auth sub 0 is the token from a client and permission-denied from the server: the direction tells them apart. */
 export const AuthSub = { token: 0, permissionDenied: 0, authenticated: 2 } as const
 
+export type SyncSubType = (typeof SyncSub)[keyof typeof SyncSub]
+
+/** What an admitted socket may do (Hocuspocus' strings). */
 export type Scope = 'read-write' | 'readonly'
 
-export type ClientMessage =
+/** Sync messages look the same in both directions. */
+export type SyncMessage =
   | { kind: 'sync-step1'; stateVector: Uint8Array }
   | { kind: 'sync-step2'; update: Uint8Array }
   | { kind: 'sync-update'; update: Uint8Array }
+
+export type ClientMessage =
+  | SyncMessage
   | { kind: 'awareness'; update: Uint8Array }
   | { kind: 'auth-token'; token: string }
   | { kind: 'query-awareness' }
+
+export type ServerMessage =
+  | SyncMessage
+  | { kind: 'awareness'; update: Uint8Array }
+  | { kind: 'permission-denied'; reason: string }
+  | { kind: 'authenticated'; scope: Scope }
 
 /** A frame the server cannot accept; `code` is the WebSocket close code to answer with. */
 export class ProtocolError extends Error {
@@ -58,20 +74,23 @@ function readString(decoder: decoding.Decoder, what: string): string {
   }
 }
 
+/** The sync message of a frame whose type varint has been read; shared by both directions. */
+function readSync(decoder: decoding.Decoder): SyncMessage {
+  const sub = readUint(decoder, 'sync sub-type')
+  if (sub === SyncSub.step1) return { kind: 'sync-step1', stateVector: readBytes(decoder, 'state vector') }
+  if (sub === SyncSub.step2) return { kind: 'sync-step2', update: readBytes(decoder, 'sync step 2') }
+  if (sub === SyncSub.update) return { kind: 'sync-update', update: readBytes(decoder, 'update') }
+  throw new ProtocolError(1002, `unknown sync sub-type ${sub}`)
+}
+
 /** Decodes the one message of a client frame. Throws ProtocolError on anything malformed. */
 export function decodeClientMessage(frame: Uint8Array): ClientMessage {
   if (frame.length === 0) throw new ProtocolError(1002, 'empty frame')
   const decoder = decoding.createDecoder(frame)
   const type = readUint(decoder, 'message type')
   switch (type) {
-    case MessageType.sync: {
-      const sub = readUint(decoder, 'sync sub-type')
-      if (sub === SyncSub.step1)
-        return { kind: 'sync-step1', stateVector: readBytes(decoder, 'state vector') }
-      if (sub === SyncSub.step2) return { kind: 'sync-step2', update: readBytes(decoder, 'sync step 2') }
-      if (sub === SyncSub.update) return { kind: 'sync-update', update: readBytes(decoder, 'update') }
-      throw new ProtocolError(1002, `unknown sync sub-type ${sub}`)
-    }
+    case MessageType.sync:
+      return readSync(decoder)
     case MessageType.awareness:
       return { kind: 'awareness', update: readBytes(decoder, 'awareness update') }
     case MessageType.auth: {
@@ -82,6 +101,35 @@ export function decodeClientMessage(frame: Uint8Array): ClientMessage {
     }
     case MessageType.queryAwareness:
       return { kind: 'query-awareness' }
+    default:
+      throw new ProtocolError(1002, `unknown message type ${type}`)
+  }
+}
+
+/**
+ * Decodes the one message of a server frame (what a client reads). Throws ProtocolError on anything
+ * malformed, including a scope other than the two the server grants.
+ */
+export function decodeServerMessage(frame: Uint8Array): ServerMessage {
+  if (frame.length === 0) throw new ProtocolError(1002, 'empty frame')
+  const decoder = decoding.createDecoder(frame)
+  const type = readUint(decoder, 'message type')
+  switch (type) {
+    case MessageType.sync:
+      return readSync(decoder)
+    case MessageType.awareness:
+      return { kind: 'awareness', update: readBytes(decoder, 'awareness update') }
+    case MessageType.auth: {
+      const sub = readUint(decoder, 'auth sub-type')
+      if (sub === AuthSub.permissionDenied)
+        return { kind: 'permission-denied', reason: readString(decoder, 'reason') }
+      if (sub === AuthSub.authenticated) {
+        const scope = readString(decoder, 'scope')
+        if (scope === 'read-write' || scope === 'readonly') return { kind: 'authenticated', scope }
+        throw new ProtocolError(1007, `unknown scope ${JSON.stringify(scope.slice(0, 32))}`)
+      }
+      throw new ProtocolError(1002, `unknown auth sub-type ${sub} from the server`)
+    }
     default:
       throw new ProtocolError(1002, `unknown message type ${type}`)
   }
@@ -117,7 +165,7 @@ export function writeVarUint(buf: Uint8Array, pos: number, n: number): number {
  * [0][sub][varUint length][payload] in one exact allocation and one copy of the payload (a lib0 encoder
  * grows by doubling and copies again in toUint8Array: 5 ms for a 0.5 MB first sync on a slow host).
  */
-function syncFrame(sub: number, payload: Uint8Array): Uint8Array {
+export function encodeSync(sub: SyncSubType, payload: Uint8Array): Uint8Array {
   const length = payload.byteLength
   const headerLength = 2 + varUintLength(length)
   const out = new Uint8Array(headerLength + length)
@@ -128,9 +176,9 @@ function syncFrame(sub: number, payload: Uint8Array): Uint8Array {
   return out
 }
 
-export const encodeSyncStep1 = (stateVector: Uint8Array): Uint8Array => syncFrame(SyncSub.step1, stateVector)
-export const encodeSyncStep2 = (update: Uint8Array): Uint8Array => syncFrame(SyncSub.step2, update)
-export const encodeUpdate = (update: Uint8Array): Uint8Array => syncFrame(SyncSub.update, update)
+export const encodeSyncStep1 = (stateVector: Uint8Array): Uint8Array => encodeSync(SyncSub.step1, stateVector)
+export const encodeSyncStep2 = (update: Uint8Array): Uint8Array => encodeSync(SyncSub.step2, update)
+export const encodeUpdate = (update: Uint8Array): Uint8Array => encodeSync(SyncSub.update, update)
 
 export const encodeAwareness = (awarenessUpdate: Uint8Array): Uint8Array =>
   frame((e) => {
@@ -141,6 +189,7 @@ export const encodeAwareness = (awarenessUpdate: Uint8Array): Uint8Array =>
 export const encodeQueryAwareness = (): Uint8Array =>
   frame((e) => encoding.writeVarUint(e, MessageType.queryAwareness))
 
+/** The first frame of a client when auth is on: `[2][0][varString token]`. The only token encoder. */
 export const encodeAuthToken = (token: string): Uint8Array =>
   frame((e) => {
     encoding.writeVarUint(e, MessageType.auth)

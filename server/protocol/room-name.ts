@@ -1,8 +1,11 @@
 // Room names from upgrade URLs: the path after an optional prefix, percent-decoded, without the query.
+// Pure (no Node APIs): the server and the browser demo share this one rule.
 export const MAX_ROOM_NAME_BYTES = 256
 
 // C0 and C1 control characters and DEL.
 const CONTROL = /\p{Cc}/u
+// TextEncoder rather than Node's Buffer: the demo and client/ run this rule in browsers too.
+const utf8 = new TextEncoder()
 
 export type RoomNameResult = { ok: true; room: string; query: string } | { ok: false; reason: string }
 
@@ -26,7 +29,8 @@ export function parseRoomName(target: string, pathPrefix: string): RoomNameResul
 /** Why a decoded room name is not allowed, or null when it is (1..256 bytes of UTF-8, no control characters). */
 export function roomNameProblem(room: string): string | null {
   if (room.length === 0) return 'the room name is empty'
-  if (Buffer.byteLength(room) > MAX_ROOM_NAME_BYTES)
+  // a UTF-16 unit is at least one UTF-8 byte, so a long string is refused without encoding it
+  if (room.length > MAX_ROOM_NAME_BYTES || utf8.encode(room).byteLength > MAX_ROOM_NAME_BYTES)
     return `the room name is longer than ${MAX_ROOM_NAME_BYTES} bytes`
   if (CONTROL.test(room)) return 'the room name contains control characters'
   return null

@@ -4,6 +4,7 @@ import * as decoding from 'lib0/decoding'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
+import { MessageType } from '../../server/protocol/messages.js'
 
 /** Polls until `condition` is true; fails with `what` after `timeoutMs`. */
 export async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
@@ -59,15 +60,20 @@ export interface ReceivedFrame {
   bytes: Uint8Array
 }
 
+/**
+ * Splits a server frame without judging it (tests look at frames the server should not have sent, too):
+ * an auth frame's payload is everything after its sub-type. decodeServerMessage is the strict reading.
+ */
 export function parseServerFrame(bytes: Uint8Array): ReceivedFrame {
   const decoder = decoding.createDecoder(bytes)
   const type = decoding.readVarUint(decoder)
-  if (type === 0) {
+  if (type === MessageType.sync) {
     const sub = decoding.readVarUint(decoder)
     return { type, sub, payload: decoding.readVarUint8Array(decoder), bytes }
   }
-  if (type === 1) return { type, sub: null, payload: decoding.readVarUint8Array(decoder), bytes }
-  if (type === 2) {
+  if (type === MessageType.awareness)
+    return { type, sub: null, payload: decoding.readVarUint8Array(decoder), bytes }
+  if (type === MessageType.auth) {
     const sub = decoding.readVarUint(decoder)
     return { type, sub, payload: decoding.readTailAsUint8Array(decoder), bytes }
   }

@@ -3,7 +3,7 @@ import type { Awareness } from 'y-protocols/awareness'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
 import {
-  type AuthError,
+  type AuthRefused,
   type AuthScope,
   createAuthWebSocket,
   shouldReconnect,
@@ -29,7 +29,7 @@ export interface SessionOptions {
   /** Called on every connect; null sends no token (open-mode server). */
   token: () => string | null
   onAuthenticated: (scope: AuthScope) => void
-  onAuthError: (error: AuthError) => void
+  onAuthError: (error: AuthRefused) => void
 }
 
 const indexedDbWait = 2000

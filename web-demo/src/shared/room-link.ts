@@ -1,17 +1,17 @@
+import { roomNameProblem } from '../../../server/protocol/room-name.js'
+
 /** The room (and optionally a token) named in the page's URL fragment: `#room=notes-42&token=…`. */
 export interface RoomLink {
   room: string
   token: string | null
 }
 
-const maxRoomBytes = 256
-// biome-ignore lint/suspicious/noControlCharactersInRegex: room names must not contain control characters
-const controlCharacters = /[\u0000-\u001f\u007f]/
-
-/** Whether the server will accept this room name (docs/PROTOCOL.md: 1..256 UTF-8 bytes, no control characters). */
+/**
+ * Whether the server will accept this room name: its own rule (server/protocol/room-name.ts), so a link the
+ * server would refuse falls back to the default room instead of a page that can never connect.
+ */
 export function isValidRoomName(room: string): boolean {
-  const bytes = new TextEncoder().encode(room).length
-  return bytes >= 1 && bytes <= maxRoomBytes && !controlCharacters.test(room)
+  return roomNameProblem(room) === null
 }
 
 export function readRoomLink(defaultRoom: string, hash: string = location.hash): RoomLink {

@@ -1,4 +1,4 @@
-import type { AuthError, AuthScope } from '../../../client/index.js'
+import type { AuthRefused, AuthScope } from '../../../client/index.js'
 import type { CollabSession } from './collab-session.js'
 
 export type ConnectionState = 'connecting' | 'syncing' | 'connected' | 'offline' | 'denied'
@@ -8,7 +8,7 @@ export interface SessionStatus {
   connection: ConnectionState
   unsynced: number
   scope: AuthScope
-  authError: AuthError | null
+  authError: AuthRefused | null
 }
 
 /**
@@ -19,7 +19,7 @@ export interface SessionStatus {
 export class SessionStatusTracker {
   private hasBeenOffline = false
   private scope: AuthScope = 'read-write'
-  private authError: AuthError | null = null
+  private authError: AuthRefused | null = null
   private readonly listeners = new Set<(status: SessionStatus) => void>()
 
   constructor(private readonly session: CollabSession) {
@@ -53,7 +53,7 @@ export class SessionStatusTracker {
     this.changed()
   }
 
-  setAuthError(error: AuthError | null): void {
+  setAuthError(error: AuthRefused | null): void {
     this.authError = error
     this.changed()
   }

@@ -1,4 +1,5 @@
-import type { AuthError } from '../../../client/index.js'
+import type { AuthRefused } from '../../../client/index.js'
+import { Closes } from '../../../server/protocol/close-codes.js'
 import { askForToken, loadSavedToken, saveToken } from './auth-dialog.js'
 import { copyText } from './clipboard.js'
 import { type CollabSession, openSession } from './collab-session.js'
@@ -38,8 +39,8 @@ function registerOfflineShell(appBase: URL): void {
   })
 }
 
-function refusal(error: AuthError, room: string): { title: string; message: string } {
-  if (error.code === 4403) {
+function refusal(error: AuthRefused, room: string): { title: string; message: string } {
+  if (error.code === Closes.forbidden) {
     return {
       title: 'No access to this room',
       message: `Your token does not give access to “${room}”. Paste a token for this room, or open another room.`,

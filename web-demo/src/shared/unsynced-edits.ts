@@ -1,10 +1,7 @@
 import * as decoding from 'lib0/decoding'
 import type { WebsocketProvider } from 'y-websocket'
 import type * as Y from 'yjs'
-
-const messageSync = 0
-const messageAwareness = 1
-const syncStep1 = 0
+import { MessageType, SyncSub } from '../../../server/protocol/messages.js'
 
 interface Probe {
   clock: number
@@ -72,16 +69,16 @@ export class UnsyncedEdits {
 
   private watchIncomingFrames(): void {
     const handlers = this.provider.messageHandlers
-    const handleSync = handlers[messageSync]
-    const handleAwareness = handlers[messageAwareness]
+    const handleSync = handlers[MessageType.sync]
+    const handleAwareness = handlers[MessageType.awareness]
     if (handleSync === undefined || handleAwareness === undefined) throw new Error('unexpected y-websocket')
-    handlers[messageSync] = (encoder, decoder, provider, emitSynced, messageType) => {
-      const isStepOne = emitSynced && decoding.peekVarUint(decoder) === syncStep1
+    handlers[MessageType.sync] = (encoder, decoder, provider, emitSynced, messageType) => {
+      const isStepOne = emitSynced && decoding.peekVarUint(decoder) === SyncSub.step1
       handleSync(encoder, decoder, provider, emitSynced, messageType)
       // the provider sends our step 2 right after this handler returns; probe once it is out
       if (isStepOne) setTimeout(() => this.afterStepTwo(), 0)
     }
-    handlers[messageAwareness] = (encoder, decoder, provider, emitSynced, messageType) => {
+    handlers[MessageType.awareness] = (encoder, decoder, provider, emitSynced, messageType) => {
       const echoed = this.ownClockIn(decoding.clone(decoder))
       handleAwareness(encoder, decoder, provider, emitSynced, messageType)
       if (echoed !== null && emitSynced) this.confirmUpTo(echoed)
