@@ -11,6 +11,7 @@ import type { DocumentStore } from '../persistence/store.js'
 import { type Authenticate, checkOpenMode, hookIdentify, jwtIdentify } from './auth/authenticators.js'
 import { verdictFor } from './auth/identity.js'
 import { type Config, defaults, validateConfig } from './cli/config.js'
+import type { DocumentHandle } from './documents/document-handle.js'
 import { DocumentEvents } from './documents/events.js'
 import { GroupCommit } from './documents/group-commit.js'
 import type { RoomMember } from './documents/room.js'
@@ -26,6 +27,7 @@ import { Metrics } from './http/metrics.js'
 import { createLogger, type Logger } from './logger.js'
 import { observeDocuments } from './observers.js'
 import { Closes } from './protocol/close-codes.js'
+import { roomNameProblem } from './protocol/room-name.js'
 
 export interface ServerOptions extends Partial<Config> {
   /** Another storage backend; defaults to LevelDB in `dataDir`. */
@@ -144,6 +146,18 @@ export class PlaitServer {
     this.httpServer.on('upgrade', (request, socket, head) =>
       this.gateway.handleUpgrade(request, socket, head),
     )
+  }
+
+  /**
+   * A live document for server-side reading and editing, loaded if nobody has it open (see
+   * DocumentHandle): `await handle.transact((doc) => …)` stores and broadcasts like a client's edit
+   * (origin: the server); `handle.release()` lets the room unload again.
+   */
+  async openDocument(room: string): Promise<DocumentHandle> {
+    const problem = roomNameProblem(room)
+    if (problem !== null) throw new Error(problem)
+    if (!this.isReady()) throw new Error(`the server is not ready: ${this.notReadyReason()}`)
+    return this.registry.open(room)
   }
 
   isReady(): boolean {

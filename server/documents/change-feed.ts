@@ -16,6 +16,11 @@ export class ChangeFeed {
     if (this.events.has('changed')) this.pending.push({ seq, origins: [...senders].map(clientOrigin) })
   }
 
+  /** The change at `seq` was made by `origin` (the server, another node). */
+  appliedBy(seq: number, origin: Origin): void {
+    if (this.events.has('changed')) this.pending.push({ seq, origins: [origin] })
+  }
+
   /** The changes up to `lastSeq`, `updates` the last of them, are on disk. */
   persisted(lastSeq: number, updates: Uint8Array[]): void {
     const { events, pending, room } = this

@@ -18,6 +18,7 @@ export class Durability<Member extends Recipient> {
   durable = 0
   private deferred: Deferred<Member>[] = []
   private waiters: (() => void)[] = []
+  private durableWaiters: { seq: number; resolve: () => void; reject: (error: Error) => void }[] = []
 
   /** `settled`: nothing applied is still unwritten, and nothing else (a compaction) is in flight. */
   constructor(private readonly isSettled: () => boolean) {}
@@ -37,9 +38,28 @@ export class Durability<Member extends Recipient> {
     else this.deferred.push({ seq, member, message })
   }
 
+  /** Resolves once the changes up to `seq` are on disk; rejects if the room fails first. */
+  whenDurable(seq = this.applied): Promise<void> {
+    if (this.durable >= seq) return Promise.resolve()
+    return new Promise((resolve, reject) => this.durableWaiters.push({ seq, resolve, reject }))
+  }
+
+  /** Nothing more will become durable (a write failed): whoever waits is told why. */
+  failed(error: Error): void {
+    const waiters = this.durableWaiters
+    this.durableWaiters = []
+    for (const { reject } of waiters) reject(error)
+    this.deferred = []
+  }
+
   /** Changes up to `seq` are on disk: release what waited for them. */
   persisted(seq: number): void {
     this.durable = seq
+    if (this.durableWaiters.length > 0) {
+      const ready = this.durableWaiters.filter((w) => w.seq <= seq)
+      this.durableWaiters = this.durableWaiters.filter((w) => w.seq > seq)
+      for (const { resolve } of ready) resolve()
+    }
     if (this.deferred.length === 0) return
     let released = 0
     for (const entry of this.deferred) {

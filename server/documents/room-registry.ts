@@ -2,6 +2,7 @@
 // the same millisecond share one load), unloaded a grace period after the last client leaves.
 import type { DocumentStore } from '../../persistence/store.js'
 import type { Logger } from '../logger.js'
+import { type DocumentHandle, handleOn } from './document-handle.js'
 import type { DocumentEvents } from './events.js'
 import type { GroupCommit } from './group-commit.js'
 import { Room, type RoomLimits, type RoomMember } from './room.js'
@@ -43,6 +44,18 @@ export class RoomRegistry {
 
   names(): string[] {
     return [...this.rooms.keys()]
+  }
+
+  /** A loaded room held for server-side use (see document-handle.ts); rejects when it cannot load. */
+  async open(name: string): Promise<DocumentHandle> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const room = this.acquire(name)
+      if (room === null) throw new Error('the server holds its maximum number of rooms (--max-rooms)')
+      await room.ready
+      // It may have unloaded or failed while we waited: take the next one.
+      if (room.state === 'ready' || room.state === 'unloading') return handleOn(room)
+    }
+    throw new Error(`room "${name}" could not be opened`)
   }
 
   /** The room, loading it if needed; null when the process already holds its maximum of rooms. */

@@ -13,7 +13,7 @@ import { Durability } from './durability.js'
 import type { DocumentEvents } from './events.js'
 import type { GroupCommit } from './group-commit.js'
 import { type CompactionLimits, LogBook } from './log-book.js'
-import { clientOrigin } from './origin.js'
+import { clientOrigin, type Origin } from './origin.js'
 import { type IntakeHost, UpdateIntake } from './update-intake.js'
 import {
   dropHeldBack,
@@ -49,6 +49,7 @@ export interface RoomLimits extends CompactionLimits {
 type RoomState = 'loading' | 'ready' | 'failed' | 'unloading' | 'unloaded'
 
 const ignore = () => {}
+const SERVER: Origin = { kind: 'server' }
 
 export class Room implements IntakeHost<RoomMember> {
   readonly doc = new Y.Doc({ gcFilter: keepEverything })
@@ -56,6 +57,9 @@ export class Room implements IntakeHost<RoomMember> {
   state: RoomState = 'loading'
   /** Since when nobody is here (ms since epoch), or null while anyone is. A new room starts empty. */
   emptySince: number | null = Date.now()
+  // Server-side handles keeping the room loaded (openDocument), and whether one is editing right now.
+  private holds = 0
+  private serverEditing = false
   /** Resolves when the room is loaded; rejects with the reason it could not be. */
   readonly ready: Promise<void>
 
@@ -187,7 +191,7 @@ export class Room implements IntakeHost<RoomMember> {
     this.awareness.leave(member)
     this.intake.leave(member)
     this.durability.forget(member)
-    if (this.members.size === 0) this.emptySince = Date.now()
+    if (this.members.size === 0 && this.holds === 0) this.emptySince = Date.now()
     if (this.events.has('disconnected'))
       this.events.emit('disconnected', { room: this.name, origin: clientOrigin(member) })
   }
@@ -237,7 +241,8 @@ export class Room implements IntakeHost<RoomMember> {
     this.loadedSnapshot = null
     const seq = this.durability.next()
     let origin: RoomMember | null = null
-    if (senders !== null) {
+    if (this.serverEditing) this.feed.appliedBy(seq, SERVER)
+    else if (senders !== null) {
       for (const member of senders) member.lastUpdateSeq = seq
       if (senders.size === 1) origin = senders.values().next().value ?? null
       this.broadcaster.received(seq, receivedAt)
@@ -245,6 +250,37 @@ export class Room implements IntakeHost<RoomMember> {
     }
     this.book.appended(update.byteLength)
     this.commit.append(this, seq, update, origin)
+  }
+
+  /** Keeps the room loaded for a server-side handle until release(). */
+  hold(): void {
+    this.holds++
+    this.emptySince = null
+    if (this.state === 'unloading') this.state = 'ready'
+  }
+
+  release(): void {
+    if (this.holds === 0) return
+    this.holds--
+    if (this.holds === 0 && this.members.size === 0) this.emptySince = Date.now()
+  }
+
+  /**
+   * A server-side edit (origin: the server): applied like a client's change, after what clients sent
+   * before it; resolves once it is durable, when every member has been sent it.
+   */
+  async edit(change: (doc: Y.Doc) => void): Promise<void> {
+    await this.ready
+    if (this.state !== 'ready') throw new Error(`room "${this.name}" is not open for edits (${this.state})`)
+    this.applyQueued()
+    const before = this.durability.applied
+    this.serverEditing = true
+    try {
+      this.doc.transact(() => change(this.doc), SERVER)
+    } finally {
+      this.serverEditing = false
+    }
+    if (this.durability.applied > before) await this.durability.whenDurable()
   }
 
   /** Called by the group commit once updates up to lastSeq are on disk: now others may see them. */
@@ -266,7 +302,7 @@ export class Room implements IntakeHost<RoomMember> {
     )
     const members = [...this.members]
     this.members.clear()
-    this.durability.forgetAll()
+    this.durability.failed(error)
     this.broadcaster.stop()
     this.intake.clear()
     this.feed.clear()
@@ -311,7 +347,7 @@ export class Room implements IntakeHost<RoomMember> {
     await this.durability.whenSettled()
     this.compactNow()
     await this.durability.whenSettled()
-    if (this.members.size > 0 || this.state !== 'unloading') return false
+    if (this.members.size > 0 || this.holds > 0 || this.state !== 'unloading') return false
     this.state = 'unloaded'
     this.broadcaster.stop()
     this.doc.destroy()
