@@ -8,9 +8,8 @@ import type { HttpBindings } from '@hono/node-server'
 import type { Hono } from 'hono'
 import { LevelStore } from '../persistence/level-store.js'
 import type { DocumentStore } from '../persistence/store.js'
-import { type Authenticate, checkOpenMode, hookIdentify, jwtIdentify } from './auth/authenticators.js'
+import { checkOpenMode, hookIdentify, jwtIdentify } from './auth/authenticators.js'
 import { verdictFor } from './auth/identity.js'
-import { type Config, defaults, validateConfig } from './cli/config.js'
 import { GroupCommit } from './documents/group-commit.js'
 import { type RoomMember, warmUpYjs } from './documents/room.js'
 import { RoomRegistry } from './documents/room-registry.js'
@@ -22,18 +21,11 @@ import { HttpConnections } from './http/connections.js'
 import { createRequestListener } from './http/listener.js'
 import { Metrics } from './http/metrics.js'
 import { createLogger, type Logger } from './logger.js'
+import type { ServerOptions } from './options/options.js'
+import { type Config, resolveOptions } from './options/resolve.js'
 import { Closes } from './protocol/close-codes.js'
 
-export interface ServerOptions extends Partial<Config> {
-  /** Another storage backend; defaults to LevelDB in `dataDir`. */
-  store?: DocumentStore
-  logger?: Logger
-  /**
-   * Your own access check instead of JWTs: `(token, room, request) => ({ userId, access: 'read' | 'write' })`,
-   * or null to refuse the room (4403); sync or async. Throw AuthError(4401, …) for a bad token.
-   */
-  authenticate?: Authenticate
-}
+export type { ServerOptions } from './options/options.js'
 
 /** The package root (where package.json is), from this file in server/ or dist/server/. */
 function packageRoot(): string {
@@ -47,7 +39,8 @@ function packageRoot(): string {
 }
 
 export class PlaitServer {
-  readonly config: Config
+  /** Every option resolved (defaults filled in), flat: what the parts read. */
+  readonly config: Readonly<Config>
   readonly log: Logger
   readonly store: DocumentStore
   readonly metrics = new Metrics()
@@ -63,8 +56,9 @@ export class PlaitServer {
   private closed: Promise<void> | null = null
 
   constructor(options: ServerOptions = {}) {
-    const { store, logger, authenticate, ...overrides } = options
-    this.config = validateConfig({ ...defaults, ...overrides })
+    const { store, logger } = options
+    const authenticate = options.auth?.authenticate
+    this.config = Object.freeze(resolveOptions(options))
     this.log = logger ?? createLogger(this.config.logLevel)
     const identify = authenticate ? hookIdentify(authenticate) : jwtIdentify(this.config)
     if (identify === null) checkOpenMode(this.config)
