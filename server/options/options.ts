@@ -1,34 +1,38 @@
 // What an embedder passes to createServer: grouped by concern, every field optional. The command line
-// reaches the same options through the spec table (specs.ts), which also says each field's default, its
-// flag and its environment variable; README's options table lists them side by side.
+// reaches the same options through the option table (table.ts), which holds each field's default, flag
+// and environment variable; README's options table (generated from it) lists them side by side.
 import type { DocumentStore } from '../../persistence/store.js'
 import type { Authenticate } from '../auth/authenticators.js'
 import type { Logger } from '../logger.js'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 
+/**
+ * Options for createServer. Each field's default, flag and environment variable: README, "Options"
+ * (its `createServer option` column). Unknown fields are refused (ConfigError), not ignored.
+ */
 export interface ServerOptions {
-  /** TCP port for HTTP and WebSocket; 0 picks a free one (see `server.address()`). Default 1234. */
+  /** TCP port for HTTP and WebSocket; 0 picks a free one (see `server.address()`). */
   port?: number
-  /** Address to listen on. Default 127.0.0.1; `0.0.0.0` exposes the server (then auth or `auth.allowAnonymous`). */
+  /** Address to listen on; `0.0.0.0` exposes the server (then auth or `auth.allowAnonymous`). */
   host?: string
-  /** Path before the room name, e.g. `/collab` for `ws://host/collab/<room>`. Default none. */
+  /** Path before the room name, e.g. `/collab` for `ws://host/collab/<room>`. */
   pathPrefix?: string
-  /** Browser Origins allowed to open a socket (others get 403). Default empty: any. */
+  /** Browser Origins allowed to open a socket (others get 403). Empty: any. */
   allowedOrigins?: readonly string[]
   /** Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For`/`Forwarded` names the client. */
   trustedProxies?: readonly string[]
-  /** LevelDB directory, used when `store` is not given. Default `./data`. */
+  /** LevelDB directory, used when `store` is not given. */
   dataDir?: string
   /** Another storage backend; by default LevelDB in `dataDir`. */
   store?: DocumentStore
-  /** fsync every write batch of the default store: survives power loss, at a latency cost. Default false. */
+  /** fsync every write batch of the default store: survives power loss, at a latency cost. */
   syncWrites?: boolean
   /** Your pino logger; without it plait logs JSON lines to stdout at `logLevel`. */
   logger?: Logger
-  /** Level of the logger plait creates when `logger` is not given. Default `info`. */
+  /** Level of the logger plait creates when `logger` is not given. */
   logLevel?: LogLevel
-  /** Serve the demo editor and whiteboard at `/`. Default false here; the `plait` command turns it on. */
+  /** Serve the demo editor and whiteboard at `/`. Off here; the `plait` command turns it on. */
   demo?: boolean
   auth?: AuthOptions
   limits?: LimitOptions
@@ -50,11 +54,11 @@ export interface AuthOptions {
    * or null to refuse the room (4403); sync or async. Throw AuthError(4401, …) for a bad token.
    */
   authenticate?: Authenticate
-  /** Allow open mode (no auth) on a non-loopback `host`. Default false: such a server refuses to start. */
+  /** Allow open mode (no auth) on a non-loopback `host`. Without it such a server refuses to start. */
   allowAnonymous?: boolean
   /** Accept `?token=` in the URL, for clients that cannot send a first frame (it ends up in proxy logs). */
   allowQueryToken?: boolean
-  /** Time a socket has to send its token (4408 past it). Default 10 s. */
+  /** Time a socket has to send its token (4408 past it). */
   timeoutMs?: number
   /** With auth on, write the verified user id into each awareness state a socket sends (`user.id`). */
   awarenessUserId?: boolean
@@ -67,51 +71,51 @@ export interface LimitOptions {
    * carries its whole missing state in one frame. Past it: 4413, which stock clients do not retry. 64 MiB.
    */
   maxDocumentBytes?: number
-  /** A socket whose unsent data passes this is closed with 1013 (it is not reading). 8 MiB. */
+  /** A socket whose unsent data passes this is closed with 1013 (it is not reading). */
   maxBufferedBytes?: number
-  /** Rooms in memory at once (1013 past it). 10,000. */
+  /** Rooms in memory at once (1013 past it). */
   maxRooms?: number
-  /** Sockets in one room (1013 past it). 1,000. */
+  /** Sockets in one room (1013 past it). */
   maxClientsPerRoom?: number
-  /** Awareness client ids one socket may control. 16. */
+  /** Awareness client ids one socket may control. */
   maxAwarenessPerSocket?: number
-  /** Largest awareness state (one client's presence, JSON) a socket may send (1007 past it). 64 KiB. */
+  /** Largest awareness state (one client's presence, JSON) a socket may send (1007 past it). */
   maxAwarenessStateBytes?: number
-  /** Frames per socket per second once its burst is spent; past it the socket is read more slowly. 1,000. */
+  /** Frames per socket per second once its burst is spent; past it the socket is read more slowly. */
   maxMessagesPerSecond?: number
-  /** Frames a socket may send at once before the rate applies (a paste, an offline replay, an import). 20,000. */
+  /** Frames a socket may send at once before the rate applies (a paste, an offline replay, an import). */
   messageBurst?: number
-  /** Bytes per socket per second once its burst (one whole document) is spent. 4 MiB. */
+  /** Bytes per socket per second once its burst (one whole document) is spent. */
   maxBytesPerSecond?: number
-  /** Frames queued before the auth verdict; a full queue pauses the socket. 64. */
+  /** Frames queued before the auth verdict; a full queue pauses the socket. */
   preAuthMaxFrames?: number
-  /** Bytes queued before the auth verdict; paused past it, 4429 past twice it. 1 MiB. */
+  /** Bytes queued before the auth verdict; paused past it, 4429 past twice it. */
   preAuthMaxBytes?: number
-  /** Concurrent sockets per client address (HTTP 429). 1,000. */
+  /** Concurrent sockets per client address (HTTP 429). */
   maxSocketsPerIp?: number
-  /** WebSocket upgrades per client address per minute (HTTP 429). 3,000. */
+  /** WebSocket upgrades per client address per minute (HTTP 429). */
   maxUpgradesPerIpPerMinute?: number
-  /** HTTP connections not (yet) upgraded to WebSocket, per client address (429). 512. */
+  /** HTTP connections not (yet) upgraded to WebSocket, per client address (429). */
   maxHttpConnectionsPerIp?: number
-  /** HTTP connections not (yet) upgraded to WebSocket, in all (503). 16,384. */
+  /** HTTP connections not (yet) upgraded to WebSocket, in all (503). */
   maxHttpConnections?: number
-  /** Time to receive a request's headers; past it Node answers 408 and closes (slowloris). 10 s. */
+  /** Time to receive a request's headers; past it Node answers 408 and closes (slowloris). */
   headersTimeoutMs?: number
-  /** Time to receive a whole request (408 past it); not shorter than `headersTimeoutMs`. 30 s. */
+  /** Time to receive a whole request (408 past it); not shorter than `headersTimeoutMs`. */
   requestTimeoutMs?: number
 }
 
 /** Trade-offs between memory, CPU, disk and latency; the defaults suit most servers. */
 export interface TuningOptions {
-  /** How long a room stays in memory after its last client left. 10 s. */
+  /** How long a room stays in memory after its last client left. */
   roomIdleMs?: number
-  /** Compact a room's update log into a snapshot past this many updates (and 1/4 of the snapshot). 1,000. */
+  /** Compact a room's update log into a snapshot past this many updates (and 1/4 of the snapshot). */
   compactEntries?: number
-  /** … or past this many bytes. 4 MiB. */
+  /** … or past this many bytes. */
   compactBytes?: number
-  /** Ping interval; a socket with no pong by the next ping is dropped. 30 s. */
+  /** Ping interval; a socket with no pong by the next ping is dropped. */
   heartbeatMs?: number
-  /** Frames a busy room sends per second in all: one broadcast per members × 1000 / this ms. 20,000. */
+  /** Frames a busy room sends per second in all: one broadcast per members × 1000 / this ms. */
   roomFramesPerSecond?: number
 }
 
