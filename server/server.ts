@@ -8,7 +8,7 @@ import type { HttpBindings } from '@hono/node-server'
 import type { Hono } from 'hono'
 import { LevelStore } from '../persistence/level-store.js'
 import type { DocumentStore } from '../persistence/store.js'
-import { checkOpenMode, hookIdentify, jwtIdentify } from './auth/authenticators.js'
+import { hookIdentify, jwtIdentify } from './auth/authenticators.js'
 import { verdictFor } from './auth/identity.js'
 import { GroupCommit } from './documents/group-commit.js'
 import { type RoomMember, warmUpYjs } from './documents/room.js'
@@ -22,7 +22,7 @@ import { createRequestListener } from './http/listener.js'
 import { Metrics } from './http/metrics.js'
 import { createLogger, type Logger } from './logger.js'
 import type { ServerOptions } from './options/options.js'
-import { type Config, resolveOptions } from './options/resolve.js'
+import { type Config, checkAuth, resolveOptions } from './options/resolve.js'
 import { Closes } from './protocol/close-codes.js'
 
 export type { ServerOptions } from './options/options.js'
@@ -59,9 +59,9 @@ export class PlaitServer {
     const { store, logger } = options
     const authenticate = options.auth?.authenticate
     this.config = Object.freeze(resolveOptions(options))
+    checkAuth(this.config, authenticate !== undefined)
     this.log = logger ?? createLogger(this.config.logLevel)
     const identify = authenticate ? hookIdentify(authenticate) : jwtIdentify(this.config)
-    if (identify === null) checkOpenMode(this.config)
     this.authMode = identify === null ? 'open' : 'token'
     const verifier: Verifier | null =
       identify === null ? null : (token, room, request) => verdictFor(identify, token, room, request)

@@ -9,8 +9,9 @@ import { optionsTable, withOptionsTable } from '../server/options/render.js'
 import { ConfigError, optionAt, resolveOptions } from '../server/options/resolve.js'
 import type { OptionSpec } from '../server/options/spec.js'
 import { specs } from '../server/options/table.js'
+import { createServer } from '../server/server.js'
 import { freePort, PlaitProcess } from './helpers/plait-process.js'
-import { removeDir, repoRoot, runPlait, startServer } from './helpers/server.js'
+import { removeDir, repoRoot, runPlait, startServer, tempDir } from './helpers/server.js'
 
 const allSpecs: readonly OptionSpec[] = specs
 
@@ -79,6 +80,17 @@ describe('the option table', () => {
     assert.throws(
       () => resolveOptions({ limits: { headersTimeoutMs: 60_000 } }),
       /limits\.headersTimeoutMs must not be longer than limits\.requestTimeoutMs/,
+    )
+    assert.throws(
+      () => createServer({ host: '0.0.0.0', dataDir: tempDir() }),
+      /without auth: set auth\.secret or auth\.jwks, or pass auth\.allowAnonymous/,
+    )
+    assert.doesNotThrow(() =>
+      createServer({ host: '0.0.0.0', dataDir: tempDir(), auth: { authenticate: () => null } }),
+    )
+    assert.match(
+      runPlait(['--host', '0.0.0.0', '--data', tempDir()]).stderr,
+      /set --auth-secret or --auth-jwks, or pass --allow-anonymous/,
     )
     const config = resolveOptions({ auth: { secret: 's' }, limits: { maxDocumentBytes: 4096 } })
     assert.equal(config.authSecret, 's')

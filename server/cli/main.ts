@@ -1,6 +1,7 @@
 // The process: read configuration, start the server, stop cleanly on SIGTERM/SIGINT.
 
 import { createLogger } from '../logger.js'
+import { byFlag, checkAuth } from '../options/resolve.js'
 import { createServer } from '../server.js'
 import { ConfigError, helpText, parseCommandLine } from './config.js'
 import { runTokenCommand } from './token-command.js'
@@ -18,6 +19,7 @@ async function main(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseCommandLine>
   try {
     parsed = parseCommandLine(argv, process.env)
+    if (parsed !== 'help') checkAuth(parsed.config, false, byFlag)
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`plait: ${error.message}\n`)

@@ -132,6 +132,29 @@ export function validateConfig(config: Config, name: Naming = byFlag): Config {
   return config
 }
 
+const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1', '[::1]'])
+
+export function isLoopbackHost(host: string): boolean {
+  return loopbackHosts.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host)
+}
+
+/**
+ * Refuses a server that anyone could write to by accident. Apart from resolveOptions because it holds
+ * only for a server about to start (loadConfig reads any flags), and so the command line, which calls
+ * it first, names its flags.
+ */
+export function checkAuth(config: Config, hasHook: boolean, name: Naming = byOptionPath): void {
+  const [secret, jwks] = [specFor('authSecret'), specFor('authJwks')]
+  if (config.authSecret !== null && config.authJwks !== null)
+    throw new ConfigError(`set either ${name(secret)} (HS256) or ${name(jwks)} (public keys), not both`)
+  // Open mode (no auth) is for a loopback host, or an explicit allowAnonymous.
+  const open = !hasHook && config.authSecret === null && config.authJwks === null
+  if (!open || isLoopbackHost(config.host) || config.allowAnonymous) return
+  throw new ConfigError(
+    `refusing to serve ${config.host} without auth: set ${name(secret)} or ${name(jwks)}, or pass ${name(specFor('allowAnonymous'))} to let anyone read and write`,
+  )
+}
+
 /** The complete, checked configuration for these options (defaults where they say nothing). */
 export function resolveOptions(options: ServerOptions, name: Naming = byOptionPath): Config {
   checkKnown(options)
