@@ -22,6 +22,19 @@ describe('the option table', () => {
     assert.equal(withOptionsTable(readme), readme)
   })
 
+  test('names every option once: key, place, flag and variable', () => {
+    for (const field of ['key', 'at', 'flag', 'env'] as const) {
+      const names = allSpecs.flatMap((s) =>
+        field === 'flag' || field === 'env' ? [s[field], s.formerly?.[field] ?? []].flat() : [s[field]],
+      )
+      assert.deepEqual(
+        names.filter((n, i) => names.indexOf(n) !== i),
+        [],
+        `${field}s used twice`,
+      )
+    }
+  })
+
   test('--help lists every flag and variable with its command-line default', () => {
     const result = runPlait(['--help'])
     assert.equal(result.status, 0)
