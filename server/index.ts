@@ -3,10 +3,20 @@
 export { LevelStore } from '../persistence/level-store.js'
 export type { DocumentStore, StoredRoom, WriteBatch } from '../persistence/store.js'
 export { type Access, AuthError, type Authenticate, type AuthIdentity } from './auth/authenticators.js'
-export { type Config, defaults as defaultConfig, loadConfig } from './cli/config.js'
+// The plait command's reading of flags and environment: optionsFromCommandLine gives ServerOptions for
+// createServer; loadConfig the flat resolved view (as `server.config`); defaultConfig the library's defaults.
+export { defaults as defaultConfig, loadConfig, optionsFromCommandLine } from './cli/config.js'
 export { mintToken } from './cli/token-command.js'
 export type { DocumentHandle } from './documents/document-handle.js'
 export type { DocumentEventMap, DocumentEventName, DocumentEvents } from './documents/events.js'
 export type { Origin } from './documents/origin.js'
 export { StorageFailedError } from './documents/store-health.js'
-export { createServer, PlaitServer, type ServerOptions } from './server.js'
+export type {
+  AuthOptions,
+  LimitOptions,
+  LogLevel,
+  ServerOptions,
+  TuningOptions,
+} from './options/options.js'
+export { type Config, ConfigError } from './options/resolve.js'
+export { createServer, PlaitServer } from './server.js'

@@ -1,8 +1,8 @@
 // Structured JSON logs (pino). Every line about a socket carries its room and connection id; tokens
 // are never logged (the auth code passes only the user id).
 import type { DestinationStream, pino as Pino } from 'pino'
-import type { LogLevel } from './cli/config.js'
 import { pinoModule } from './commonjs.js'
+import type { LogLevel } from './options/options.js'
 
 const { pino } = pinoModule
 

@@ -8,9 +8,8 @@ import type { HttpBindings } from '@hono/node-server'
 import type { Hono } from 'hono'
 import { LevelStore } from '../persistence/level-store.js'
 import type { DocumentStore } from '../persistence/store.js'
-import { type Authenticate, checkOpenMode, hookIdentify, jwtIdentify } from './auth/authenticators.js'
+import { hookIdentify, jwtIdentify } from './auth/authenticators.js'
 import { verdictFor } from './auth/identity.js'
-import { type Config, defaults, validateConfig } from './cli/config.js'
 import type { DocumentHandle } from './documents/document-handle.js'
 import { DocumentEvents } from './documents/events.js'
 import { GroupCommit } from './documents/group-commit.js'
@@ -26,19 +25,12 @@ import { createRequestListener } from './http/listener.js'
 import { Metrics } from './http/metrics.js'
 import { createLogger, type Logger } from './logger.js'
 import { observeDocuments } from './observers.js'
+import type { ServerOptions } from './options/options.js'
+import { type Config, checkAuth, resolveOptions } from './options/resolve.js'
 import { Closes } from './protocol/close-codes.js'
 import { roomNameProblem } from './protocol/room-name.js'
 
-export interface ServerOptions extends Partial<Config> {
-  /** Another storage backend; defaults to LevelDB in `dataDir`. */
-  store?: DocumentStore
-  logger?: Logger
-  /**
-   * Your own access check instead of JWTs: `(token, room, request) => ({ userId, access: 'read' | 'write' })`,
-   * or null to refuse the room (4403); sync or async. Throw AuthError(4401, …) for a bad token.
-   */
-  authenticate?: Authenticate
-}
+export type { ServerOptions } from './options/options.js'
 
 /** The package root (where package.json is), from this file in server/ or dist/server/. */
 function packageRoot(): string {
@@ -52,7 +44,8 @@ function packageRoot(): string {
 }
 
 export class PlaitServer {
-  readonly config: Config
+  /** Every option resolved (defaults filled in), flat: what the parts read. */
+  readonly config: Readonly<Config>
   readonly log: Logger
   readonly store: DocumentStore
   readonly metrics = new Metrics()
@@ -70,11 +63,12 @@ export class PlaitServer {
   private closed: Promise<void> | null = null
 
   constructor(options: ServerOptions = {}) {
-    const { store, logger, authenticate, ...overrides } = options
-    this.config = validateConfig({ ...defaults, ...overrides })
+    const { store, logger } = options
+    const authenticate = options.auth?.authenticate
+    this.config = Object.freeze(resolveOptions(options))
+    checkAuth(this.config, authenticate !== undefined)
     this.log = logger ?? createLogger(this.config.logLevel)
     const identify = authenticate ? hookIdentify(authenticate) : jwtIdentify(this.config)
-    if (identify === null) checkOpenMode(this.config)
     this.authMode = identify === null ? 'open' : 'token'
     const verifier: Verifier | null =
       identify === null ? null : (token, room, request) => verdictFor(identify, token, room, request)

@@ -71,7 +71,10 @@ const scopeOf = (raw: RawClient) => new TextDecoder().decode(raw.framesOf(2, 2)[
 describe('JWT auth on the first message', () => {
   let s: TestServer
   before(async () => {
-    s = await startServer({ authSecret: SECRET, authTimeoutMs: 400, allowedOrigins: ['https://app.example'] })
+    s = await startServer({
+      allowedOrigins: ['https://app.example'],
+      auth: { secret: SECRET, timeoutMs: 400 },
+    })
   })
   after(async () => {
     await s.stop()
@@ -301,18 +304,22 @@ describe('admission queue and limits', () => {
   let gate: Promise<void> = Promise.resolve()
   before(async () => {
     s = await startServer({
-      preAuthMaxFrames: 4,
-      preAuthMaxBytes: 64 * 1024,
-      maxMessagesPerSecond: 40,
-      messageBurst: 20,
-      maxSocketsPerIp: 6,
-      // An app's own async check that the test can hold, to queue frames behind it.
-      authenticate: async (tok, room) => {
-        await gate
-        if (tok === 'bad') throw new AuthError(4401, 'unknown session')
-        if (tok === 'reader') return { userId: 'r', access: 'read' }
-        if (room.startsWith('private')) return null
-        return { userId: 'app-user', access: 'write' }
+      limits: {
+        preAuthMaxFrames: 4,
+        preAuthMaxBytes: 64 * 1024,
+        maxMessagesPerSecond: 40,
+        messageBurst: 20,
+        maxSocketsPerIp: 6,
+      },
+      auth: {
+        // An app's own async check that the test can hold, to queue frames behind it.
+        authenticate: async (tok, room) => {
+          await gate
+          if (tok === 'bad') throw new AuthError(4401, 'unknown session')
+          if (tok === 'reader') return { userId: 'r', access: 'read' }
+          if (room.startsWith('private')) return null
+          return { userId: 'app-user', access: 'write' }
+        },
       },
     })
   })
@@ -424,7 +431,7 @@ describe('admission queue and limits', () => {
 
 describe('auth modes', () => {
   test('upgrade rate per address is limited with HTTP 429', async () => {
-    const s = await startServer({ maxUpgradesPerIpPerMinute: 3 })
+    const s = await startServer({ limits: { maxUpgradesPerIpPerMinute: 3 } })
     try {
       for (let i = 0; i < 3; i++) assert.equal(await upgradeStatus(s.port, '/r'), 101)
       assert.equal(await upgradeStatus(s.port, '/r'), 429)
@@ -435,7 +442,7 @@ describe('auth modes', () => {
   })
 
   test('a query token is accepted with --allow-query-token', async () => {
-    const s = await startServer({ authSecret: SECRET, allowQueryToken: true })
+    const s = await startServer({ auth: { secret: SECRET, allowQueryToken: true } })
     try {
       const tok = await token({ doc: 'write' })
       const raw = new RawClient(`${s.url}/doc?token=${tok}`)
@@ -457,8 +464,10 @@ describe('auth modes', () => {
     const result = runPlait(['--host', '0.0.0.0', '--data', tempDir()])
     assert.equal(result.status, 2)
     assert.match(result.stderr, /refusing to serve 0\.0\.0\.0 without auth/)
-    assert.doesNotThrow(() => createServer({ host: '0.0.0.0', allowAnonymous: true, dataDir: tempDir() }))
-    assert.doesNotThrow(() => createServer({ host: '0.0.0.0', authSecret: SECRET, dataDir: tempDir() }))
+    assert.doesNotThrow(() =>
+      createServer({ host: '0.0.0.0', dataDir: tempDir(), auth: { allowAnonymous: true } }),
+    )
+    assert.doesNotThrow(() => createServer({ host: '0.0.0.0', dataDir: tempDir(), auth: { secret: SECRET } }))
   })
 
   test('asymmetric keys from a JWKS file (ES256 and EdDSA) are verified', async () => {
@@ -472,7 +481,7 @@ describe('auth modes', () => {
       ],
     }
     writeFileSync(join(dir, 'jwks.json'), JSON.stringify(jwks))
-    const s = await startServer({ authJwks: join(dir, 'jwks.json'), authIssuer: 'https://id.example' })
+    const s = await startServer({ auth: { jwks: join(dir, 'jwks.json'), issuer: 'https://id.example' } })
     try {
       for (const [alg, kid, key] of [
         ['ES256', 'es', es.privateKey],
@@ -509,7 +518,7 @@ describe('auth modes', () => {
     })
     assert.equal(result.status, 0, result.stderr)
     const tok = result.stdout.trim()
-    const s = await startServer({ authSecret: SECRET })
+    const s = await startServer({ auth: { secret: SECRET } })
     try {
       const raw = await admitted(`${s.url}/cli/doc`, tok)
       assert.equal(scopeOf(raw), 'read-write')
@@ -522,7 +531,7 @@ describe('auth modes', () => {
 
   test('a read-only socket leaves storage unchanged across a restart', async () => {
     const dataDir = tempDir()
-    const s = await startServer({ authSecret: SECRET }, dataDir)
+    const s = await startServer({ auth: { secret: SECRET } }, dataDir)
     const write = await token({ kept: 'write' })
     const read = await token({ kept: 'read' })
     let writer: TestProvider | null = null

@@ -124,7 +124,10 @@ describe('busy clients with the default limits', () => {
   test('a flooding socket is paused while its neighbours stay responsive and nothing it sent is lost', async () => {
     const rate = 1000
     const burst = 1000
-    const s = await startServer({ maxMessagesPerSecond: rate, messageBurst: burst, logLevel: 'warn' })
+    const s = await startServer({
+      logLevel: 'warn',
+      limits: { maxMessagesPerSecond: rate, messageBurst: burst },
+    })
     const flooder = new RawClient(`${s.url}/flood`)
     const a = connectProvider(s.url, 'neighbour')
     const b = connectProvider(s.url, 'neighbour')
@@ -169,7 +172,7 @@ describe('busy clients with the default limits', () => {
 
 describe('documents over the size limit', () => {
   test('a frame over --max-document-size is refused with 4413 and a reason, logged, counted, and not retried', async () => {
-    const s = await startServer({ maxDocumentBytes: 256 * 1024 })
+    const s = await startServer({ limits: { maxDocumentBytes: 256 * 1024 } })
     const writer = connectProvider(s.url, 'huge', { connect: false })
     const closes = closesOf(writer.provider)
     const terminal: { code: number; reason: string }[] = []
@@ -198,7 +201,7 @@ describe('documents over the size limit', () => {
   })
 
   test('edits that would grow a document past the limit are refused with 4413; the room keeps its content', async () => {
-    const s = await startServer({ maxDocumentBytes: 64 * 1024 })
+    const s = await startServer({ limits: { maxDocumentBytes: 64 * 1024 } })
     const writer = connectProvider(s.url, 'full')
     const reader = connectProvider(s.url, 'full')
     try {

@@ -18,7 +18,7 @@ describe('the demo files', () => {
   let s: TestServer
   before(async () => {
     ensureDemoBuilt()
-    s = await startServer()
+    s = await startServer({ demo: true })
   })
   after(async () => {
     await s.stop()

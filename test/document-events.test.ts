@@ -12,7 +12,7 @@ import { removeDir, startServer } from './helpers/server.js'
 describe('document events', () => {
   test('a change is announced after it is stored, with the connection and verified user that made it', async () => {
     const secret = 'events-secret-events-secret-events'
-    const s = await startServer({ authSecret: secret })
+    const s = await startServer({ auth: { secret } })
     const token = await mintToken({ secret, sub: 'ada', docs: { 'notes/*': 'write' }, ttlSeconds: 600 })
     const changes: (DocumentEventMap['changed'] & { storedBefore: number })[] = []
     const seen: string[] = []

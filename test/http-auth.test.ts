@@ -43,7 +43,7 @@ describe('the room list with JWT auth', () => {
   let s: TestServer
   const stored = ['list/a', 'list/b', 'list/c', 'list/d', 'list/e', 'other/x']
   before(async () => {
-    s = await startServer({ authSecret: SECRET })
+    s = await startServer({ auth: { secret: SECRET } })
     const writer = await token({ '*': 'write' })
     for (const room of stored) await storeRoom(s, room, writer)
   })
@@ -118,7 +118,7 @@ describe('room names that are also Object.prototype keys', () => {
   let s: TestServer
   const names = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']
   before(async () => {
-    s = await startServer({ authSecret: SECRET })
+    s = await startServer({ auth: { secret: SECRET } })
   })
   after(async () => {
     await s.stop()
@@ -159,10 +159,12 @@ describe('the room list with an embedding hook', () => {
   let s: TestServer
   before(async () => {
     s = await startServer({
-      authenticate: (tok, room) => {
-        if (tok === 'bad') throw new AuthError(4401, 'unknown session')
-        if (room.startsWith('private') && tok !== 'admin') return null
-        return { userId: 'app-user', access: 'write' }
+      auth: {
+        authenticate: (tok, room) => {
+          if (tok === 'bad') throw new AuthError(4401, 'unknown session')
+          if (room.startsWith('private') && tok !== 'admin') return null
+          return { userId: 'app-user', access: 'write' }
+        },
       },
     })
     for (const room of ['private/1', 'public/1', 'public/2']) await storeRoom(s, room, 'admin')

@@ -43,7 +43,7 @@ const metric = async (s: TestServer, name: string): Promise<number> => {
 describe('reads of rooms that do not exist', () => {
   let s: TestServer
   before(async () => {
-    s = await startServer({ maxRooms: 20 })
+    s = await startServer({ limits: { maxRooms: 20 } })
   })
   after(async () => {
     await s.stop()
@@ -75,7 +75,7 @@ describe('reads of rooms that do not exist', () => {
 
 describe('connections that never finish their headers', () => {
   test('are answered 408 and closed within the header timeout', async () => {
-    await withServer({ headersTimeoutMs: 500, requestTimeoutMs: 1000 }, async (s) => {
+    await withServer({ limits: { headersTimeoutMs: 500, requestTimeoutMs: 1000 } }, async (s) => {
       const held = await openHalfOpen(s.port, '127.0.0.1', 200)
       await openConnections(s, 201, 'all 200 counted (and the scrape)')
       await waitFor(() => held.every((h) => h.closedAt !== null), 'the server to close them', 5000)
@@ -88,7 +88,7 @@ describe('connections that never finish their headers', () => {
   })
 
   test('from one address are capped, and another address is still served', async () => {
-    await withServer({ maxHttpConnectionsPerIp: 50 }, async (s) => {
+    await withServer({ limits: { maxHttpConnectionsPerIp: 50 } }, async (s) => {
       const held = await openHalfOpen(s.port, '127.0.0.1', 80)
       await waitFor(() => held.filter((h) => h.closedAt !== null).length === 30, '30 refusals', 5000)
       const refused = held.filter((h) => h.closedAt !== null)
@@ -107,7 +107,7 @@ describe('connections that never finish their headers', () => {
   })
 
   test('are capped in all, whatever their address', async () => {
-    await withServer({ maxHttpConnections: 20 }, async (s) => {
+    await withServer({ limits: { maxHttpConnections: 20 } }, async (s) => {
       const held = await openHalfOpen(s.port, '127.0.0.1', 20)
       assert.equal((await getFrom(s.port, '/healthz', '127.0.0.2')).status, 503)
       assert.equal(held.filter((h) => h.closedAt !== null).length, 0)
@@ -119,7 +119,7 @@ describe('connections that never finish their headers', () => {
   })
 
   test('that upgrade to WebSocket leave the HTTP count', async () => {
-    await withServer({ maxHttpConnectionsPerIp: 3 }, async (s) => {
+    await withServer({ limits: { maxHttpConnectionsPerIp: 3 } }, async (s) => {
       const sockets: RawClient[] = []
       for (let i = 0; i < 10; i++) {
         const raw = new RawClient(`${s.url}/upgraded`)
@@ -133,7 +133,7 @@ describe('connections that never finish their headers', () => {
   })
 
   test('from a trusted proxy count only towards the total', async () => {
-    await withServer({ maxHttpConnectionsPerIp: 5, trustedProxies: ['127.0.0.3'] }, async (s) => {
+    await withServer({ trustedProxies: ['127.0.0.3'], limits: { maxHttpConnectionsPerIp: 5 } }, async (s) => {
       const held = await openHalfOpen(s.port, '127.0.0.3', 20)
       assert.equal((await getFrom(s.port, '/healthz', '127.0.0.3')).status, 200)
       assert.equal(held.filter((h) => h.closedAt !== null).length, 0, 'none refused')

@@ -269,7 +269,7 @@ describe('start-up warm-up', () => {
   for (const [name, options] of [
     ['open', {}],
     ['behind a path prefix', { pathPrefix: '/collab' }],
-    ['with auth on', { authSecret: 'warm-up-test-secret-of-enough-length' }],
+    ['with auth on', { auth: { secret: 'warm-up-test-secret-of-enough-length' } }],
   ] as const) {
     test(name, async () => {
       const s = await startServer(options)

@@ -48,7 +48,7 @@ describe('bad input closes only the socket that sent it', () => {
   let a: TestProvider
   let b: TestProvider
   before(async () => {
-    s = await startServer({ maxDocumentBytes: 64 * 1024 })
+    s = await startServer({ limits: { maxDocumentBytes: 64 * 1024 } })
     a = connectProvider(s.url, 'victim')
     b = connectProvider(s.url, 'victim')
     await synced(a, b)
@@ -107,7 +107,7 @@ describe('bad input closes only the socket that sent it', () => {
 
 describe('capacity limits', () => {
   test('a room over its client limit and a process over its room limit answer 1013', async () => {
-    const s = await startServer({ maxClientsPerRoom: 2, maxRooms: 2 })
+    const s = await startServer({ limits: { maxClientsPerRoom: 2, maxRooms: 2 } })
     const clients: RawClient[] = []
     try {
       for (const room of ['r1', 'r1', 'r2']) {
@@ -133,7 +133,7 @@ describe('capacity limits', () => {
 
   test('a client that stops reading is closed with 1013 and its buffer freed', async () => {
     const limit = 256 * 1024
-    const s = await startServer({ maxBufferedBytes: limit, maxMessagesPerSecond: 100_000 })
+    const s = await startServer({ limits: { maxBufferedBytes: limit, maxMessagesPerSecond: 100_000 } })
     const writer = new RawClient(`${s.url}/flood`)
     const slow = new RawClient(`${s.url}/flood`)
     const healthy = connectProvider(s.url, 'flood')
@@ -269,7 +269,7 @@ describe('updates that wait for missing dependencies', () => {
 
 describe('fuzz', () => {
   test('thousands of random and mutated frames leave the server and its rooms working, and loadable after a restart', async () => {
-    const s = await startServer({ maxDocumentBytes: 256 * 1024, maxMessagesPerSecond: 100_000 })
+    const s = await startServer({ limits: { maxDocumentBytes: 256 * 1024, maxMessagesPerSecond: 100_000 } })
     const a = connectProvider(s.url, 'fuzz')
     const b = connectProvider(s.url, 'fuzz')
     const rooms = ['fuzz', 'fuzz-2', 'fuzz/3']

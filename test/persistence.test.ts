@@ -212,7 +212,7 @@ describe('persistence', () => {
   })
 
   test('an idle room is unloaded from memory, compacted, and loads again with the same content', async () => {
-    const s = await startServer({ roomIdleMs: 100 })
+    const s = await startServer({ tuning: { roomIdleMs: 100 } })
     let expected = ''
     try {
       const a = connectProvider(s.url, 'idle')
@@ -241,7 +241,7 @@ describe('persistence', () => {
   test("after a room reloads, every new client's first sync has every edit made since the reload", async () => {
     // A reloaded room answers a new client's first sync with its stored snapshot while nothing has changed;
     // one edit later, that snapshot is out of date and must not be sent again.
-    const s = await startServer({ roomIdleMs: 100 })
+    const s = await startServer({ tuning: { roomIdleMs: 100 } })
     const clients: TestProvider[] = []
     const connect = () => {
       const client = connectProvider(s.url, 'reloaded')
@@ -369,7 +369,7 @@ describe('persistence', () => {
   test('a room whose only client left while it was loading is still unloaded', async () => {
     const dataDir = tempDir()
     const store = new GatedStore(dataDir)
-    const s = await startServer({ store, roomIdleMs: 50 }, dataDir)
+    const s = await startServer({ store, tuning: { roomIdleMs: 50 } }, dataDir)
     try {
       store.gated = true
       const raw = new RawClient(`${s.url}/abandoned`)
@@ -431,7 +431,7 @@ describe('persistence', () => {
   })
 
   test('compaction keeps the content identical and the log short', async () => {
-    const s = await startServer({ compactEntries: 25 })
+    const s = await startServer({ tuning: { compactEntries: 25 } })
     const reference = new Y.Doc()
     let expected = ''
     try {

@@ -87,7 +87,7 @@ describe('awareness ownership and limits', () => {
 
   test('with --awareness-user-id each state carries the verified user id, whatever the client wrote', async () => {
     const secret = 'presence-secret-presence-secret!'
-    const s = await startServer({ authSecret: secret, awarenessUserId: true })
+    const s = await startServer({ auth: { secret, awarenessUserId: true } })
     const token = (sub: string) => mintToken({ secret, sub, docs: { '*': 'write' }, ttlSeconds: 600 })
     const ada = connectProvider(s.url, 'team', {
       WebSocketPolyfill: createAuthWebSocket({ token: await token('ada'), WebSocket }),

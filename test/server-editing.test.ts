@@ -47,7 +47,7 @@ describe('server-side editing', () => {
   })
 
   test('a held room is not unloaded while idle; released, it is', async () => {
-    const s = await startServer({ roomIdleMs: 50 })
+    const s = await startServer({ tuning: { roomIdleMs: 50 } })
     const unloaded: string[] = []
     s.server.events.on('unloaded', ({ room }) => unloaded.push(room))
     try {

@@ -32,7 +32,7 @@ describe('sync with stock y-websocket providers', () => {
   }
 
   before(async () => {
-    s = await startServer({ heartbeatMs: 300 })
+    s = await startServer({ tuning: { heartbeatMs: 300 } })
   })
   after(async () => {
     for (const c of open) c.destroy()
@@ -274,7 +274,7 @@ describe('sync with stock y-websocket providers', () => {
 describe('--room-frames-per-second', () => {
   test('a busy room merges what became durable between its broadcasts, losing nothing', async () => {
     // 20 frames a second for 2 members: one broadcast per 100 ms at most.
-    const s = await startServer({ roomFramesPerSecond: 20 })
+    const s = await startServer({ tuning: { roomFramesPerSecond: 20 } })
     const listener = new RawClient(`${s.url}/paced`)
     const writer = connectProvider(s.url, 'paced')
     try {

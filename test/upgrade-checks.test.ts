@@ -71,7 +71,7 @@ describe('a bad WebSocket handshake', () => {
 
 describe('behind a trusted proxy', () => {
   test('each forwarded client has its own socket limit; an untrusted peer cannot claim one', async () => {
-    const s = await startServer({ maxSocketsPerIp: 2, trustedProxies: ['127.0.0.3'] })
+    const s = await startServer({ trustedProxies: ['127.0.0.3'], limits: { maxSocketsPerIp: 2 } })
     const open: RawClient[] = []
     const connect = async (from: string, forwardedFor: string) => {
       const raw = new RawClient(`${s.url}/room`, {

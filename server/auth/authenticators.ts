@@ -141,17 +141,3 @@ export function hookIdentify(authenticate: Authenticate): Identify {
     },
   })
 }
-
-const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1', '[::1]'])
-
-export function isLoopbackHost(host: string): boolean {
-  return loopbackHosts.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host)
-}
-
-/** Open mode (no auth) is for a loopback host, or an explicit --allow-anonymous. */
-export function checkOpenMode(config: Config): void {
-  if (isLoopbackHost(config.host) || config.allowAnonymous) return
-  throw new ConfigError(
-    `refusing to serve ${config.host} without auth: set AUTH_SECRET or AUTH_JWKS, or pass --allow-anonymous to let anyone read and write`,
-  )
-}

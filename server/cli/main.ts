@@ -1,8 +1,9 @@
 // The process: read configuration, start the server, stop cleanly on SIGTERM/SIGINT.
 
 import { createLogger } from '../logger.js'
+import { byFlag, checkAuth } from '../options/resolve.js'
 import { createServer } from '../server.js'
-import { ConfigError, helpText, loadConfig } from './config.js'
+import { ConfigError, helpText, parseCommandLine } from './config.js'
 import { runTokenCommand } from './token-command.js'
 
 async function main(argv: string[]): Promise<number> {
@@ -15,9 +16,10 @@ async function main(argv: string[]): Promise<number> {
       return 2
     }
   }
-  let config: ReturnType<typeof loadConfig>
+  let parsed: ReturnType<typeof parseCommandLine>
   try {
-    config = loadConfig(argv, process.env)
+    parsed = parseCommandLine(argv, process.env)
+    if (parsed !== 'help') checkAuth(parsed.config, false, byFlag)
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`plait: ${error.message}\n`)
@@ -25,14 +27,15 @@ async function main(argv: string[]): Promise<number> {
     }
     throw error
   }
-  if (config === 'help') {
+  if (parsed === 'help') {
     process.stdout.write(`${helpText()}\n`)
     return 0
   }
+  const { options, config } = parsed
   const log = createLogger(config.logLevel)
   let server: ReturnType<typeof createServer>
   try {
-    server = createServer({ ...config, logger: log })
+    server = createServer({ ...options, logger: log })
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`plait: ${error.message}\n`)

@@ -137,7 +137,9 @@ export function createHttpApp(deps: HttpDeps): Hono<{ Bindings: HttpBindings }> 
   const app = new Hono<{ Bindings: HttpBindings }>()
   app.route('/', probesApp(deps))
   app.route('/api', apiApp(deps))
-  app.route('/', demoApp(deps.demoDir))
+  // With the demo off (an embedder's default) `/` is the embedder's to route on server.app, not a page
+  // telling them to build a demo they did not ask for.
+  if (deps.demoDir !== null) app.route('/', demoApp(deps.demoDir))
   app.notFound((c) => c.json({ error: 'not found', path: c.req.path }, 404))
   app.onError((error, c) => c.json({ error: 'internal error', message: error.message }, 500))
   return app
