@@ -11,6 +11,7 @@ export type { DocumentHandle } from './documents/document-handle.js'
 export type { DocumentEventMap, DocumentEventName, DocumentEvents } from './documents/events.js'
 export type { Origin } from './documents/origin.js'
 export { StorageFailedError } from './documents/store-health.js'
+export type { Extension, LoadContext } from './hooks/extension.js'
 export type {
   AuthOptions,
   LimitOptions,

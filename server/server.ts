@@ -1,8 +1,14 @@
 // createServer: the embeddable whole — store, group commit, rooms, gateway and HTTP on one port.
 import { existsSync, readFileSync } from 'node:fs'
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
+import {
+  createServer as createHttpServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type RequestListener,
+} from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
+import type { Duplex } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import type { HttpBindings } from '@hono/node-server'
 import type { Hono } from 'hono'
@@ -19,6 +25,7 @@ import { StoreHealth } from './documents/store-health.js'
 import { warmUpYjs } from './documents/yjs-state.js'
 import { TrustedProxies } from './gateway/client-address.js'
 import { Gateway, type Verifier } from './gateway/gateway.js'
+import { HookRunner } from './hooks/hook-runner.js'
 import { createHttpApp, type HttpDeps } from './http/app.js'
 import { HttpConnections } from './http/connections.js'
 import { createRequestListener } from './http/listener.js'
@@ -26,7 +33,7 @@ import { Metrics } from './http/metrics.js'
 import { createLogger, type Logger } from './logger.js'
 import { observeDocuments } from './observers.js'
 import type { ServerOptions } from './options/options.js'
-import { type Config, checkAuth, resolveOptions } from './options/resolve.js'
+import { type Config, ConfigError, checkAuth, resolveOptions } from './options/resolve.js'
 import { Closes } from './protocol/close-codes.js'
 import { roomNameProblem } from './protocol/room-name.js'
 
@@ -53,18 +60,23 @@ export class PlaitServer {
   readonly gateway: Gateway
   readonly app: Hono<{ Bindings: HttpBindings }>
   readonly httpServer: HttpServer
+  /** plait's HTTP answers (probes, metrics, /api, the demo) as a Node request listener. */
+  readonly handleRequest: RequestListener
+  private attached = false
   private readonly commit: GroupCommit<RoomMember>
   /** Whether the store is trusted with writes; after a failed write, the way back (store-health.ts). */
   readonly health: StoreHealth
   /** What the document core reports: changes (with their origin, once durable), loads, members, … */
   readonly events: DocumentEvents
+  private readonly hooks: HookRunner
   readonly authMode: 'open' | 'token'
   private stopping = false
   private closed: Promise<void> | null = null
 
   constructor(options: ServerOptions = {}) {
     const { store, logger } = options
-    const authenticate = options.auth?.authenticate
+    const extensions = options.extensions ?? []
+    const authenticate = options.auth?.authenticate ?? extensions.find((e) => e.authenticate)?.authenticate
     this.config = Object.freeze(resolveOptions(options))
     checkAuth(this.config, authenticate !== undefined)
     this.log = logger ?? createLogger(this.config.logLevel)
@@ -80,7 +92,10 @@ export class PlaitServer {
       this.log.error({ event, err: error }, 'a document event listener threw; the room carries on'),
     )
     observeDocuments(this.events, this.metrics, this.log)
-    this.registry = new RoomRegistry(this.store, this.commit, this.config, this.log, this.events)
+    this.hooks = new HookRunner(extensions, this.log)
+    this.hooks.attach(this.events)
+    const onLoad = extensions.some((e) => e.onLoad) ? this.hooks.load.bind(this.hooks) : undefined
+    this.registry = new RoomRegistry(this.store, this.commit, this.config, this.log, this.events, onLoad)
     this.health = new StoreHealth(
       this.store,
       {
@@ -126,6 +141,15 @@ export class PlaitServer {
       },
     }
     this.app = createHttpApp(httpDeps)
+    this.handleRequest = createRequestListener(this.app, httpDeps)
+    if (options.httpServer !== undefined) {
+      if (this.config.pathPrefix === '')
+        throw new ConfigError('httpServer needs a pathPrefix: plait takes only the upgrades under it')
+      this.attached = true
+      this.httpServer = options.httpServer
+      this.httpServer.on('upgrade', this.onUpgrade)
+      return
+    }
     this.httpServer = createHttpServer(
       {
         headersTimeout: this.config.headersTimeoutMs,
@@ -134,12 +158,17 @@ export class PlaitServer {
         // within a second of expiring.
         connectionsCheckingInterval: Math.min(1000, Math.max(50, this.config.headersTimeoutMs / 4)),
       },
-      createRequestListener(this.app, httpDeps),
+      this.handleRequest,
     )
     httpConnections.watch(this.httpServer)
-    this.httpServer.on('upgrade', (request, socket, head) =>
-      this.gateway.handleUpgrade(request, socket, head),
-    )
+    this.httpServer.on('upgrade', this.onUpgrade)
+  }
+
+  // Attached to someone else's server, only upgrades under the path prefix are plait's.
+  private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const prefix = `${this.config.pathPrefix}/`
+    if (this.attached && !(request.url ?? '').startsWith(prefix)) return
+    this.gateway.handleUpgrade(request, socket, head)
   }
 
   /**
@@ -171,6 +200,10 @@ export class PlaitServer {
         { host: this.config.host },
         'auth is off: anyone who can reach this address can read and write every document (set AUTH_SECRET to turn it on)',
       )
+    }
+    if (this.attached) {
+      await this.warmUp()
+      return this.address()
     }
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
@@ -205,8 +238,10 @@ export class PlaitServer {
     }
   }
 
+  /** Where the HTTP server listens (attached to a server that does not listen yet: port 0). */
   address(): AddressInfo {
-    return this.httpServer.address() as AddressInfo
+    const address = this.httpServer.address()
+    return typeof address === 'object' && address !== null ? address : { address: '', family: '', port: 0 }
   }
 
   /**
@@ -223,8 +258,12 @@ export class PlaitServer {
   private async shutdown(): Promise<void> {
     this.stopping = true
     this.gateway.stopAccepting()
-    const httpClosed = new Promise<void>((resolve) => this.httpServer.close(() => resolve()))
-    this.httpServer.closeIdleConnections()
+    // An attached server is the embedder's: plait only stops taking its upgrades.
+    this.httpServer.off('upgrade', this.onUpgrade)
+    const httpClosed = this.attached
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => this.httpServer.close(() => resolve()))
+    if (!this.attached) this.httpServer.closeIdleConnections()
     // Sockets stay in their rooms until their clients answer the close (or 1.5 s pass): edits they sent
     // before they saw it are still applied and written.
     this.gateway.closeAll(Closes.restarting, 'server restarting; reconnect', true)
@@ -235,7 +274,9 @@ export class PlaitServer {
     await this.health.stop()
     await this.registry.closeAll(Closes.restarting, 'server restarting; reconnect')
     await this.commit.whenIdle()
-    this.httpServer.closeAllConnections()
+    // The hooks hear the last changes and unloads, for a while: a stuck hook cannot hold the stop.
+    await Promise.race([this.hooks.whenIdle(), new Promise((r) => setTimeout(r, 5000).unref())])
+    if (!this.attached) this.httpServer.closeAllConnections()
     await httpClosed
     await this.store.close()
     const failed = this.health.failedError()

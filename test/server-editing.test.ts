@@ -2,6 +2,7 @@
 // and an edit is stored and broadcast like any client's, with the server as its origin.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import WebSocket from 'ws'
 import type { Origin } from '../server/documents/origin.js'
 import { connectProvider, synced, waitFor } from './helpers/clients.js'
 import { removeDir, startServer } from './helpers/server.js'
@@ -63,6 +64,64 @@ describe('server-side editing', () => {
     } finally {
       await s.stop()
       removeDir(s.dataDir)
+    }
+  })
+})
+
+describe('attached to an existing http.Server', () => {
+  test('plait takes only the upgrades under its prefix; the app keeps its routes, its server and other sockets', async () => {
+    const { createServer: createHttpServer } = await import('node:http')
+    const { WebSocketServer } = await import('ws')
+    const { createServer } = await import('../server/server.js')
+    const { createLogger } = await import('../server/logger.js')
+    const { LogCapture, tempDir } = await import('./helpers/server.js')
+    const app = createHttpServer((req, res) => {
+      if (req.url === '/hello') res.end('hello from the app')
+      else if (req.url?.startsWith('/collab/')) {
+        req.url = req.url.slice('/collab'.length)
+        plait.handleRequest(req, res)
+      } else res.writeHead(404).end()
+    })
+    const others = new WebSocketServer({ noServer: true })
+    app.on('upgrade', (req, socket, head) => {
+      if (req.url === '/other') others.handleUpgrade(req, socket, head, (ws) => ws.send('other socket'))
+    })
+    const dataDir = tempDir()
+    const plait = createServer({
+      httpServer: app,
+      pathPrefix: '/collab',
+      dataDir,
+      logger: createLogger('warn', new LogCapture()),
+    })
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve))
+    await plait.listen()
+    const { port } = app.address() as { port: number }
+    const client = connectProvider(`ws://127.0.0.1:${port}/collab`, 'team/notes')
+    try {
+      await synced(client)
+      client.text.insert(0, 'attached')
+      const handle = await plait.openDocument('team/notes')
+      await waitFor(() => handle.doc.getText('t').toString() === 'attached', 'the edit to reach plait')
+      handle.release()
+      assert.equal(await (await fetch(`http://127.0.0.1:${port}/hello`)).text(), 'hello from the app')
+      assert.equal((await fetch(`http://127.0.0.1:${port}/collab/healthz`)).status, 200)
+      const other = new WebSocket(`ws://127.0.0.1:${port}/other`)
+      const message = await new Promise<string>((resolve) => other.once('message', (m) => resolve(String(m))))
+      assert.equal(message, 'other socket')
+      other.close()
+      client.destroy()
+      await plait.close()
+      assert.equal(
+        await (await fetch(`http://127.0.0.1:${port}/hello`)).text(),
+        'hello from the app',
+        'the app server still runs',
+      )
+    } finally {
+      client.destroy()
+      await plait.close()
+      others.close()
+      await new Promise((r) => app.close(r))
+      removeDir(dataDir)
     }
   })
 })

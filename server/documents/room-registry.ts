@@ -24,6 +24,7 @@ export class RoomRegistry {
     private readonly log: Logger,
     /** One emitter for every room (closures per room would cost ~200 bytes each). */
     readonly events: DocumentEvents,
+    private readonly onLoad?: ConstructorParameters<typeof Room>[6],
   ) {
     // A room that failed can no longer be trusted in memory: the next client loads it afresh.
     events.on('failed', ({ room }) => {
@@ -67,7 +68,7 @@ export class RoomRegistry {
       this.sweep(true)
       if (this.rooms.size >= this.options.maxRooms) return null
     }
-    const room = new Room(name, this.store, this.commit, this.options, this.events, this.log)
+    const room = new Room(name, this.store, this.commit, this.options, this.events, this.log, this.onLoad)
     this.rooms.set(name, room)
     return room
   }

@@ -82,6 +82,8 @@ export class Room implements IntakeHost<RoomMember> {
     private readonly limits: RoomLimits,
     private readonly events: DocumentEvents,
     private readonly log: Logger,
+    /** The embedder's onLoad hooks: seed or transform the document before anyone sees it. */
+    private readonly onLoad?: (context: { room: string; doc: Y.Doc; isNew: boolean }) => Promise<void>,
   ) {
     this.broadcaster = new Broadcaster(
       this.members,
@@ -158,6 +160,16 @@ export class Room implements IntakeHost<RoomMember> {
       this.durability.applied = this.durability.durable = stored.lastSeq
       this.book.loaded(stored)
       if (stored.updates.length === 0 && !heldBack) this.loadedSnapshot = stored.snapshot
+      this.intake.listen()
+      if (this.onLoad !== undefined) {
+        // What the hooks change is stored like a server-side edit; clients wait for the room meanwhile.
+        this.serverEditing = true
+        try {
+          await this.onLoad({ room: this.name, doc: this.doc, isNew: !stored.exists })
+        } finally {
+          this.serverEditing = false
+        }
+      }
     } catch (error) {
       this.state = 'failed'
       this.doc.destroy()
@@ -168,7 +180,6 @@ export class Room implements IntakeHost<RoomMember> {
       this.events.emit('failed', { room: this.name, error: error as Error })
       throw error
     }
-    this.intake.listen()
     this.state = 'ready'
     const ms = Math.round(performance.now() - started)
     this.events.emit('loaded', { room: this.name, updates: this.book.entries, ms })

@@ -1,8 +1,11 @@
 // What an embedder passes to createServer: grouped by concern, every field optional. The command line
 // reaches the same options through the option table (table.ts), which holds each field's default, flag
 // and environment variable; README's options table (generated from it) lists them side by side.
+
+import type { Server as HttpServer } from 'node:http'
 import type { DocumentStore } from '../../persistence/store.js'
 import type { Authenticate } from '../auth/authenticators.js'
+import type { Extension } from '../hooks/extension.js'
 import type { Logger } from '../logger.js'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -34,6 +37,17 @@ export interface ServerOptions {
   logLevel?: LogLevel
   /** Serve the demo editor and whiteboard at `/`. Off here; the `plait` command turns it on. */
   demo?: boolean
+  /**
+   * Your hooks (onLoad, onChange, onConnect, …; see Extension), run in this order. The first extension
+   * with an `authenticate` provides the access check when `auth.authenticate` is not set.
+   */
+  extensions?: readonly Extension[]
+  /**
+   * Attach to your own Node HTTP server instead of listening on `port`: plait then takes the WebSocket
+   * upgrades under `pathPrefix` (required) and leaves every other request and upgrade to you; answer the
+   * requests you want plait to (its probes and /api routes) with `server.handleRequest(req, res)`.
+   */
+  httpServer?: HttpServer
   auth?: AuthOptions
   limits?: LimitOptions
   tuning?: TuningOptions
@@ -122,7 +136,10 @@ export interface TuningOptions {
 /** The groups of ServerOptions, and the fields that are not plain values (no flag, no default). */
 export const optionGroups = ['auth', 'limits', 'tuning'] as const
 export type OptionGroup = (typeof optionGroups)[number]
-export const objectOptions = { top: ['store', 'logger'], auth: ['authenticate'] } as const
+export const objectOptions = {
+  top: ['store', 'logger', 'extensions', 'httpServer'],
+  auth: ['authenticate'],
+} as const
 
 type Plain<T> = Exclude<T, undefined>
 type TopField = Exclude<keyof ServerOptions, OptionGroup | (typeof objectOptions.top)[number]>
