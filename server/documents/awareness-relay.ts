@@ -5,8 +5,11 @@
 import { encodeAwareness } from '../protocol/messages.js'
 import { type AwarenessChange, AwarenessState, decodeAwarenessUpdate } from './awareness-state.js'
 import type { Durability } from './durability.js'
+import type { DocumentEvents } from './events.js'
+import { clientOrigin } from './origin.js'
 
 export interface AwarenessMember {
+  readonly id: number
   readonly userId: string | null
   /** Position of the last change this member made (0: none). */
   lastUpdateSeq: number
@@ -42,7 +45,8 @@ export class AwarenessRelay<Member extends AwarenessMember> {
     private readonly limits: AwarenessLimits,
     /** Edits received before an awareness update must count for its receipt: applied first. */
     private readonly beforeBroadcast: () => void,
-    private readonly report: (accepted: readonly number[], ignored: number, from: Member) => void,
+    private readonly room: string,
+    private readonly events: DocumentEvents,
   ) {}
 
   /** A member's awareness update. Throws ProtocolError for a malformed or oversized one. */
@@ -52,8 +56,11 @@ export class AwarenessRelay<Member extends AwarenessMember> {
     if (awarenessUserId && member.userId !== null) changes = stampUserId(changes, member.userId)
     const ids: number[] = []
     const { accepted, ignored } = this.states.apply(changes, member, maxAwarenessPerSocket, Date.now(), ids)
-    if (accepted > 0 || ignored > 0) this.report(ids, ignored, member)
-    if (accepted > 0) this.schedule()
+    if (ignored > 0) this.events.emit('awarenessIgnored', { room: this.room, changes: ignored })
+    if (accepted === 0) return
+    if (this.events.has('awareness'))
+      this.events.emit('awareness', { room: this.room, origin: clientOrigin(member), clients: ids })
+    this.schedule()
   }
 
   /** Everyone's states, for a member that joined or asked. */

@@ -1,50 +1,26 @@
 // One document in memory: its Y.Doc, the members in it, and the rule that nothing a member sends reaches
 // anyone else before it is durable. The parts live beside it: durability.ts (what waits for the disk),
-// broadcaster.ts (pacing), awareness-relay.ts, held-back.ts, log-book.ts (compaction, size).
+// broadcaster.ts (pacing), awareness-relay.ts, update-intake.ts, first-sync.ts, change-feed.ts,
+// log-book.ts (compaction, size); member.ts says what a member is.
 import * as Y from 'yjs'
 import type { Compaction, DocumentStore } from '../../persistence/store.js'
 import type { Logger } from '../logger.js'
 import { Closes, storageFailingReason } from '../protocol/close-codes.js'
-import { type ClientMessage, encodeSyncStep1, encodeSyncStep2, ProtocolError } from '../protocol/messages.js'
+import { type ClientMessage, encodeSyncStep1, encodeSyncStep2 } from '../protocol/messages.js'
 import { AwarenessRelay } from './awareness-relay.js'
 import { Broadcaster } from './broadcaster.js'
 import { ChangeFeed } from './change-feed.js'
 import { Durability } from './durability.js'
 import type { DocumentEvents } from './events.js'
+import { FirstSync } from './first-sync.js'
 import type { GroupCommit } from './group-commit.js'
-import { type CompactionLimits, LogBook } from './log-book.js'
+import { LogBook } from './log-book.js'
+import type { RoomLimits, RoomMember } from './member.js'
 import { clientOrigin, type Origin } from './origin.js'
 import { type IntakeHost, UpdateIntake } from './update-intake.js'
-import {
-  dropHeldBack,
-  encodeIntegratedState,
-  heldBackBytes,
-  holdsBack,
-  isEmptyStateVector,
-  keepEverything,
-} from './yjs-state.js'
+import { applyStoredHistory, encodeIntegratedState, keepEverything } from './yjs-state.js'
 
-/** A member of a room (a client's socket, as the core sees it): it receives messages, not wire frames. */
-export interface RoomMember {
-  readonly id: number
-  readonly canWrite: boolean
-  /** The verified user (null without auth). */
-  readonly userId: string | null
-  /** Position of the last change this member made (0: none); set by the room. */
-  lastUpdateSeq: number
-  /** `shared`: the same message goes to many members (encode it once). */
-  send(message: Uint8Array, shared?: boolean): void
-  close(code: number, reason: string): void
-}
-
-export interface RoomLimits extends CompactionLimits {
-  maxAwarenessPerSocket: number
-  maxAwarenessStateBytes: number
-  awarenessUserId: boolean
-  /** A room's document may not grow past this (4413). */
-  maxDocumentBytes: number
-  roomFramesPerSecond: number
-}
+export type { RoomLimits, RoomMember } from './member.js'
 
 type RoomState = 'loading' | 'ready' | 'failed' | 'unloading' | 'unloaded'
 
@@ -69,10 +45,7 @@ export class Room implements IntakeHost<RoomMember> {
   private readonly broadcaster: Broadcaster<RoomMember>
   readonly awareness: AwarenessRelay<RoomMember>
   private readonly intake: UpdateIntake<RoomMember>
-  // The stored snapshot this room loaded, while the document is still exactly that (nothing in the log,
-  // nothing applied since): a new client's first sync sends these bytes instead of encoding the whole
-  // document again (half of a first sync's server time for a 0.5 MB document). Dropped at the first change.
-  private loadedSnapshot: Uint8Array | null = null
+  private readonly firstSync = new FirstSync(this.doc)
   private readonly feed: ChangeFeed
 
   constructor(
@@ -91,17 +64,8 @@ export class Room implements IntakeHost<RoomMember> {
       (ms) => events.emit('relayed', { room: name, ms }),
       () => this.durability.durable,
     )
-    this.awareness = new AwarenessRelay(
-      this.members,
-      this.durability,
-      limits,
-      () => this.applyQueued(),
-      (clients, ignored, from) => {
-        if (ignored > 0) events.emit('awarenessIgnored', { room: name, changes: ignored })
-        if (clients.length > 0 && events.has('awareness'))
-          events.emit('awareness', { room: name, origin: clientOrigin(from), clients })
-      },
-    )
+    const applyFirst = () => this.applyQueued()
+    this.awareness = new AwarenessRelay(this.members, this.durability, limits, applyFirst, name, events)
     this.feed = new ChangeFeed(name, events)
     this.intake = new UpdateIntake<RoomMember>(this, limits.maxDocumentBytes, events, log)
     this.ready = this.load()
@@ -141,25 +105,16 @@ export class Room implements IntakeHost<RoomMember> {
     const started = performance.now()
     try {
       const stored = await this.store.load(this.name)
-      // One transaction for the whole history: thousands of applyUpdate calls cost one cleanup.
-      this.doc.transact(() => {
-        if (stored.snapshot) Y.applyUpdate(this.doc, stored.snapshot)
-        for (const update of stored.updates) Y.applyUpdate(this.doc, update)
-      })
-      // Only a snapshot written before encodeIntegratedState existed can hold such updates: they were never
-      // integrated, so never shown to anyone. Dropping them loads the document everyone saw.
-      const heldBack = holdsBack(this.doc)
-      if (heldBack) {
+      const dropped = applyStoredHistory(this.doc, stored.snapshot, stored.updates)
+      if (dropped > 0)
         this.log.warn(
-          { room: this.name, bytes: heldBackBytes(this.doc) },
+          { room: this.name, bytes: dropped },
           'the stored history held updates whose dependencies never arrived (nobody ever saw them); dropped them',
         )
-        dropHeldBack(this.doc)
-      }
       this.existedOnDisk = stored.exists
       this.durability.applied = this.durability.durable = stored.lastSeq
       this.book.loaded(stored)
-      if (stored.updates.length === 0 && !heldBack) this.loadedSnapshot = stored.snapshot
+      if (stored.updates.length === 0 && dropped === 0) this.firstSync.loaded(stored.snapshot)
       this.intake.listen()
       if (this.onLoad !== undefined) {
         // What the hooks change is stored like a server-side edit; clients wait for the room meanwhile.
@@ -210,20 +165,10 @@ export class Room implements IntakeHost<RoomMember> {
   /** Handles one decoded message from a member. Throws ProtocolError for input that must close it. */
   handle(member: RoomMember, message: ClientMessage): void {
     switch (message.kind) {
-      case 'sync-step1': {
-        let update: Uint8Array
-        try {
-          update =
-            this.loadedSnapshot !== null && isEmptyStateVector(message.stateVector)
-              ? this.loadedSnapshot
-              : encodeIntegratedState(this.doc, message.stateVector)
-        } catch {
-          throw new ProtocolError(1007, 'invalid state vector in sync step 1')
-        }
+      case 'sync-step1':
         // It shows the document as applied so far: it waits until all of that is on disk.
-        this.durability.sendWhenDurable(member, encodeSyncStep2(update))
+        this.durability.sendWhenDurable(member, encodeSyncStep2(this.firstSync.answer(message.stateVector)))
         return
-      }
       case 'sync-step2':
       case 'sync-update':
         // Read-only sockets send step 2 on every connect; ignore it rather than close them.
@@ -249,7 +194,7 @@ export class Room implements IntakeHost<RoomMember> {
 
   /** One change of the document (from the intake): it goes to the log, and out once it is durable. */
   onChange(update: Uint8Array, senders: ReadonlySet<RoomMember> | null, receivedAt: number): void {
-    this.loadedSnapshot = null
+    this.firstSync.changed()
     const seq = this.durability.next()
     let origin: RoomMember | null = null
     if (this.serverEditing) this.feed.appliedBy(seq, SERVER)
@@ -330,16 +275,13 @@ export class Room implements IntakeHost<RoomMember> {
   }
 
   private maybeCompact(): void {
-    if (this.state !== 'failed' && this.book.wantsCompaction(this.limits)) this.compactNow()
+    if (this.book.wantsCompaction(this.limits)) this.compactNow()
   }
 
   private compactNow(): void {
-    if (this.state === 'failed') return
-    const compaction = this.book.startCompaction(
-      this.name,
-      () => encodeIntegratedState(this.doc),
-      this.durability.applied,
-    )
+    const snapshot = () => encodeIntegratedState(this.doc)
+    const compaction =
+      this.state === 'failed' ? null : this.book.startCompaction(this.name, snapshot, this.durability.applied)
     if (compaction !== null) this.commit.compact(this, compaction)
   }
 

@@ -77,3 +77,20 @@ export function warmUpYjs(): void {
     doc.destroy()
   }
 }
+
+/**
+ * Applies a room's stored history to its (new) document in one transaction: thousands of applyUpdate
+ * calls cost one cleanup. Only a snapshot written before encodeIntegratedState existed can hold updates
+ * whose dependencies never arrived: they were never integrated, so never shown to anyone; they are
+ * dropped, and their size returned (0: none), so the document is the one everyone saw.
+ */
+export function applyStoredHistory(doc: Y.Doc, snapshot: Uint8Array | null, updates: Uint8Array[]): number {
+  doc.transact(() => {
+    if (snapshot) Y.applyUpdate(doc, snapshot)
+    for (const update of updates) Y.applyUpdate(doc, update)
+  })
+  if (!holdsBack(doc)) return 0
+  const bytes = heldBackBytes(doc)
+  dropHeldBack(doc)
+  return bytes
+}
