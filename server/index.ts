@@ -1,6 +1,6 @@
 // The public surface for embedding plait in another Node program.
 
-export { LevelStore } from '../persistence/level-store.js'
+export { LevelStore } from '../persistence/level/level-store.js'
 export type { DocumentStore, StoredRoom, WriteBatch } from '../persistence/store.js'
 export { type Access, AuthError, type Authenticate, type AuthIdentity } from './auth/authenticators.js'
 export { type Config, defaults as defaultConfig, loadConfig } from './cli/config.js'

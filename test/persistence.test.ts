@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import * as Y from 'yjs'
-import { LevelStore } from '../persistence/level-store.js'
+import { LevelStore } from '../persistence/level/level-store.js'
 import type { WriteBatch } from '../persistence/store.js'
 import { encodeAwarenessStates } from '../server/documents/awareness-state.js'
 import { encodeAwareness, encodeSyncStep2, encodeUpdate } from '../server/protocol/messages.js'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
-import { LevelStore } from '../persistence/level-store.js'
+import { LevelStore } from '../persistence/level/level-store.js'
 import { StoreHealth } from '../server/documents/store-health.js'
 import { Metrics } from '../server/http/metrics.js'
 import { createLogger } from '../server/logger.js'

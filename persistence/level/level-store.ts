@@ -11,7 +11,7 @@ import { createRequire } from 'node:module'
 import type { Level as LevelType } from 'level'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
-import { type DocumentStore, type StoredRoom, StoreError, type WriteBatch } from './store.js'
+import { type DocumentStore, type StoredRoom, StoreError, type WriteBatch } from '../store.js'
 
 // require, not import: see server/commonjs.ts (an ESM import of CommonJS costs ~6 MB of RSS). Its own
 // createRequire keeps persistence/ free of imports from server/.
