@@ -51,7 +51,7 @@ describe('the room list of one token', () => {
     store = new LevelStore(dir)
     await store.open()
     await store.write({
-      appends: names.map((room) => ({ room, seq: 1, update: new Uint8Array([0, 0]) })),
+      appends: names.map((room) => ({ room, update: new Uint8Array([0, 0]) })),
       compactions: [],
     })
   })

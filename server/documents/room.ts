@@ -143,9 +143,12 @@ export class Room {
   readonly ready: Promise<void>
 
   private existedOnDisk = false
+  // The room's own count of changes applied and made durable since it loaded: which deferred frames and
+  // receipts may go. Not log positions: the store assigns those (storedPosition).
   private appliedSeq = 0
   private durableSeq = 0
-  private logFirstSeq = 1
+  // The log position of the last change the store confirmed (or load read): what a snapshot covers.
+  private storedPosition = 0
   private logEntries = 0
   private logBytes = 0
   private snapshotBytes = 0
@@ -223,8 +226,7 @@ export class Room {
         this.dropPending()
       }
       this.existedOnDisk = stored.exists
-      this.appliedSeq = this.durableSeq = stored.lastSeq
-      this.logFirstSeq = stored.firstSeq
+      this.storedPosition = stored.position
       this.logEntries = stored.updates.length
       this.logBytes = stored.logBytes
       this.snapshotBytes = stored.snapshot?.byteLength ?? 0
@@ -444,8 +446,9 @@ export class Room {
   }
 
   /** Called by the group commit once updates up to lastSeq are on disk: now others may see them. */
-  onPersisted(lastSeq: number, updates: Uint8Array[], origin: RoomMember | null): void {
+  onPersisted(lastSeq: number, position: number, updates: Uint8Array[], origin: RoomMember | null): void {
     this.durableSeq = lastSeq
+    this.storedPosition = position
     if (this.state === 'failed' || this.state === 'unloaded') return
     this.outboxOrigin = this.outbox.length === 0 || this.outboxOrigin === origin ? origin : null
     for (const update of updates) this.outbox.push(update)
@@ -522,9 +525,8 @@ export class Room {
       this.logEntries -= done.entries
       this.logBytes -= done.bytes
     }
-    this.logFirstSeq = compaction.throughSeq + 1
     this.snapshotBytes = compaction.snapshot.byteLength
-    this.log.debug({ room: this.name, throughSeq: compaction.throughSeq }, 'room compacted')
+    this.log.debug({ room: this.name, through: compaction.through }, 'room compacted')
     this.notifySettled()
   }
 
@@ -577,10 +579,11 @@ export class Room {
 
   private compactNow(): void {
     if (this.compacting !== null || this.logEntries === 0 || this.state === 'failed') return
+    // The snapshot also holds changes applied but not yet durable: the store keeps their entries after
+    // `through` (applying one twice is harmless in Yjs) until the next compaction; counted as compacted.
     this.compacting = { entries: this.logEntries, bytes: this.logBytes }
-    const throughSeq = this.appliedSeq
     const snapshot = encodeIntegratedState(this.doc)
-    this.commit.compact(this, { room: this.name, snapshot, fromSeq: this.logFirstSeq, throughSeq })
+    this.commit.compact(this, { room: this.name, snapshot, through: this.storedPosition })
   }
 
   private get settled(): boolean {
