@@ -7,6 +7,7 @@ import { Level } from 'level'
 import { describeStoreContract } from '../persistence/contract.js'
 import { LevelStore } from '../persistence/level/level-store.js'
 import { MemoryDatabase, MemoryStore } from '../persistence/memory/memory-store.js'
+import type { WriteBatch, WriteResult } from '../persistence/store.js'
 import { connectProvider, synced, waitFor } from './helpers/clients.js'
 import { removeDir, startServer, tempDir } from './helpers/server.js'
 
@@ -121,4 +122,52 @@ describe('a server on the in-memory store', () => {
       removeDir(second.dataDir)
     }
   })
+
+  test('a compaction while an edit is being written keeps it in the log, and the unload compacts it too', async () => {
+    const store = new GatedMemoryStore()
+    const s = await startServer({ store, roomIdleMs: 100, compactEntries: 3 })
+    const writer = connectProvider(s.url, 'busy')
+    const serverText = () => s.server.registry.get('busy')?.doc.getText('t').toString()
+    try {
+      await synced(writer)
+      for (const edit of ['a', 'b']) {
+        writer.text.insert(writer.text.length, edit)
+        await waitFor(() => s.server.metrics.updatesPersisted === writer.text.length, `${edit} to be written`)
+      }
+      store.gated = true
+      writer.text.insert(2, 'c')
+      await waitFor(() => store.held.length === 1, 'the write of c to wait')
+      writer.text.insert(3, 'd')
+      await waitFor(() => serverText() === 'abcd', 'd to be applied while c is being written')
+      store.openGate()
+      await waitFor(() => s.server.metrics.compactions === 1, 'the compaction c started')
+      const stored = store.database.load('busy')
+      assert.deepEqual(
+        [stored.updates.length, stored.snapshot !== null],
+        [1, true],
+        'd is in the snapshot and still in the log',
+      )
+      writer.destroy()
+      await waitFor(() => s.server.registry.size === 0, 'the room to be unloaded')
+      assert.equal(store.database.load('busy').updates.length, 0, 'the unload compacted d too')
+    } finally {
+      writer.destroy()
+      await s.stop()
+      removeDir(s.dataDir)
+    }
+  })
 })
+
+/** A MemoryStore whose writes wait while `gated`. */
+class GatedMemoryStore extends MemoryStore {
+  gated = false
+  readonly held: (() => void)[] = []
+  override async write(batch: WriteBatch): Promise<WriteResult> {
+    if (this.gated) await new Promise<void>((resolve) => this.held.push(resolve))
+    return super.write(batch)
+  }
+  openGate(): void {
+    this.gated = false
+    for (const release of this.held.splice(0)) release()
+  }
+}

@@ -149,6 +149,8 @@ export class Room {
   private durableSeq = 0
   // The log position of the last change the store confirmed (or load read): what a snapshot covers.
   private storedPosition = 0
+  // Bytes of the changes applied but not yet durable (appliedSeq - durableSeq of them): see compactNow.
+  private unwrittenBytes = 0
   private logEntries = 0
   private logBytes = 0
   private snapshotBytes = 0
@@ -441,6 +443,7 @@ export class Room {
     }
     this.logEntries++
     this.logBytes += update.byteLength
+    this.unwrittenBytes += update.byteLength
     if (senders !== null) this.relayClock.push(seq, this.queueStartedAt)
     this.commit.append(this, seq, update, origin)
   }
@@ -449,6 +452,7 @@ export class Room {
   onPersisted(lastSeq: number, position: number, updates: Uint8Array[], origin: RoomMember | null): void {
     this.durableSeq = lastSeq
     this.storedPosition = position
+    for (const update of updates) this.unwrittenBytes -= update.byteLength
     if (this.state === 'failed' || this.state === 'unloaded') return
     this.outboxOrigin = this.outbox.length === 0 || this.outboxOrigin === origin ? origin : null
     for (const update of updates) this.outbox.push(update)
@@ -579,9 +583,10 @@ export class Room {
 
   private compactNow(): void {
     if (this.compacting !== null || this.logEntries === 0 || this.state === 'failed') return
-    // The snapshot also holds changes applied but not yet durable: the store keeps their entries after
-    // `through` (applying one twice is harmless in Yjs) until the next compaction; counted as compacted.
-    this.compacting = { entries: this.logEntries, bytes: this.logBytes }
+    // The snapshot also holds changes applied but not yet durable, whose positions the store has not given
+    // yet: their entries stay after `through` (applying one twice is harmless in Yjs) for the next compaction.
+    const unwritten = this.appliedSeq - this.durableSeq
+    this.compacting = { entries: this.logEntries - unwritten, bytes: this.logBytes - this.unwrittenBytes }
     const snapshot = encodeIntegratedState(this.doc)
     this.commit.compact(this, { room: this.name, snapshot, through: this.storedPosition })
   }
