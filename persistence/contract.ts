@@ -258,6 +258,23 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       assert.deepEqual((await read(store, 'kept')).updates, [[9]])
     })
 
+    it('a compaction of a room another writer deleted meanwhile brings it back, appends after it', async (store, other) => {
+      await store.write(appends('back', 1, 2, 3))
+      const { position } = await store.load('back')
+      await other.deleteRoom('back')
+      await store.write(compaction('back', position, 1, 2, 3))
+      const { positions } = await other.write(appends('back', 4))
+      assert.ok(positions[0] > position, 'an append after the snapshot is not covered by it')
+      assert.deepEqual(await read(store, 'back'), {
+        exists: true,
+        snapshot: [1, 2, 3],
+        updates: [[4]],
+        position: positions[0],
+        logBytes: 1,
+      })
+      assert.deepEqual(await other.listRooms(), ['back'])
+    })
+
     it('rooms another writer creates are listed and loaded by this one', async (store, other) => {
       await other.write(appends('theirs', 1))
       await store.write(appends('mine', 2))
