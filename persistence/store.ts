@@ -1,55 +1,90 @@
-// The storage interface every backend implements. Rooms are an append-only log of Yjs updates plus a
-// compacted snapshot; the server decides when to append and when to compact, a store only keeps bytes.
+// The storage contract every backend implements. A room is a log of Yjs updates plus at most one
+// snapshot; the server decides when to append and when to compact, a store keeps bytes and orders them.
+// Several writers (nodes of a cluster) may share one database: the store, not the caller, gives each
+// entry its position, and a compaction names the position it covers, so neither depends on what one
+// writer remembers. persistence/contract.ts is the suite every backend must pass.
 
 /** What a store holds for one room, in the order it must be applied. */
 export interface StoredRoom {
-  /** False when the room has never been written. */
+  /** False when the room has never been written (or was deleted). */
   exists: boolean
   /** The compacted state, or null when the room was never compacted. */
   snapshot: Uint8Array | null
-  /** Updates appended after the snapshot, oldest first. */
+  /** Every entry after the snapshot's position, oldest first. */
   updates: Uint8Array[]
-  /** Sequence number of the last update in the log (or covered by the snapshot); 0 for a new room. */
-  lastSeq: number
-  /** Sequence number of the first update in `updates` (lastSeq + 1 when the log is empty). */
-  firstSeq: number
+  /**
+   * The position of the last entry in `updates`, or the one the snapshot covers when there are none; 0 for
+   * a room never written. A snapshot of what was loaded covers the log through this position.
+   */
+  position: number
   /** Bytes in `updates`, so the caller can decide when to compact. */
   logBytes: number
 }
 
+/** One update to append to a room's log; the store decides its position. */
 export interface LogEntry {
   room: string
-  seq: number
   update: Uint8Array
 }
 
-/** Replaces the log entries fromSeq..throughSeq of a room with a snapshot of the whole document. */
+/**
+ * "This snapshot covers the log of `room` up to and including position `through`": the store replaces
+ * every entry at or before it with the snapshot and keeps every entry after it, including entries another
+ * writer appended after the snapshot was encoded. `through` is a position this store returned (from
+ * `write` or `load`) whose entries, and all before them, are in the snapshot. A compaction whose position
+ * is before the stored snapshot's changes nothing (a newer snapshot is already there), so repeating one is
+ * harmless.
+ */
 export interface Compaction {
   room: string
   snapshot: Uint8Array
-  fromSeq: number
-  throughSeq: number
+  through: number
 }
 
-/** One atomic write: either all of it is on disk afterwards, or none of it. */
+/**
+ * One atomic write: either all of it is stored afterwards, or none of it. Compactions apply before the
+ * appends of the same batch, so an entry appended in a batch is never covered by a compaction in it.
+ */
 export interface WriteBatch {
   appends: LogEntry[]
   compactions: Compaction[]
 }
 
+export interface WriteResult {
+  /**
+   * `positions[i]` is where `appends[i]` went. A room's positions increase strictly in append order,
+   * across batches and writers; they need not be consecutive.
+   */
+  positions: number[]
+}
+
+export interface ListOptions {
+  /** Only names after this one (it need not be a stored room): the last name of the previous page. */
+  after?: string
+  limit?: number
+}
+
 export interface DocumentStore {
   open(): Promise<void>
+  /** The room's snapshot and every entry after its position, read as of one moment (never half a batch). */
   load(room: string): Promise<StoredRoom>
-  write(batch: WriteBatch): Promise<void>
-  /** Room names in order, at most `limit`, starting after `after` (for paging). */
-  listRooms(options?: { after?: string; limit?: number }): Promise<string[]>
+  /** Stores the batch atomically; rejects with a StoreError, having stored nothing of it. */
+  write(batch: WriteBatch): Promise<WriteResult>
+  /**
+   * Names of the rooms that exist, in UTF-8 byte order (code point order, see compareRoomNames), at
+   * most `limit`, after `after`. A room exists once any batch appended to or compacted it, until
+   * deleteRoom; which writer did so, and what it remembers, makes no difference.
+   */
+  listRooms(options?: ListOptions): Promise<string[]>
   hasRoom(room: string): Promise<boolean>
+  /** Removes the room's snapshot, log and name; the next append starts it again. */
   deleteRoom(room: string): Promise<void>
   /**
-   * Writes a small record durably (fsync) and reads it back; rejects when storage cannot keep a write.
+   * Writes a small record durably and reads it back; rejects when storage cannot keep a write.
    * The server calls it after reopening a store whose write failed, before it trusts the store again.
    */
   checkWritable(): Promise<void>
+  /** After close, open() again gives the same data (the server reopens a store whose write failed). */
   close(): Promise<void>
   readonly isOpen: boolean
 }
@@ -64,4 +99,19 @@ export class StoreError extends Error {
     super(message, options)
     this.name = 'StoreError'
   }
+}
+
+/**
+ * The order listRooms promises: UTF-8 byte order, which is code point order. JavaScript's `<` compares
+ * UTF-16 units instead, which puts U+E000-U+FFFF after every character above the BMP.
+ */
+export function compareRoomNames(a: string, b: string): number {
+  const length = Math.min(a.length, b.length)
+  for (let i = 0; i < length; ) {
+    const x = a.codePointAt(i) ?? 0
+    const y = b.codePointAt(i) ?? 0
+    if (x !== y) return x - y
+    i += x > 0xffff ? 2 : 1
+  }
+  return a.length - b.length
 }

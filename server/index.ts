@@ -1,7 +1,18 @@
 // The public surface for embedding plait in another Node program.
 
-export { LevelStore } from '../persistence/level-store.js'
-export type { DocumentStore, StoredRoom, WriteBatch } from '../persistence/store.js'
+export { LevelStore } from '../persistence/level/level-store.js'
+export { MemoryDatabase, MemoryStore } from '../persistence/memory/memory-store.js'
+export {
+  type Compaction,
+  compareRoomNames,
+  type DocumentStore,
+  type ListOptions,
+  type LogEntry,
+  type StoredRoom,
+  StoreError,
+  type WriteBatch,
+  type WriteResult,
+} from '../persistence/store.js'
 export { type Access, AuthError, type Authenticate, type AuthIdentity } from './auth/authenticators.js'
 // The plait command's reading of flags and environment: optionsFromCommandLine gives ServerOptions for
 // createServer; loadConfig the flat resolved view (as `server.config`); defaultConfig the library's defaults.

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import * as Y from 'yjs'
-import { LevelStore } from '../persistence/level-store.js'
-import type { WriteBatch } from '../persistence/store.js'
+import { LevelStore } from '../persistence/level/level-store.js'
+import type { WriteBatch, WriteResult } from '../persistence/store.js'
 import { encodeAwarenessStates } from '../server/documents/awareness-state.js'
 import { encodeAwareness, encodeSyncStep2, encodeUpdate } from '../server/protocol/messages.js'
 import {
@@ -37,7 +37,7 @@ class GatedStore extends LevelStore {
   /** The next write fails as a full disk would. */
   failNextWrite = false
   private held: (() => void)[] = []
-  override async write(batch: WriteBatch): Promise<void> {
+  override async write(batch: WriteBatch): Promise<WriteResult> {
     if (this.gated) await new Promise<void>((resolve) => this.held.push(resolve))
     if (this.failNextWrite) {
       this.failNextWrite = false
@@ -518,7 +518,7 @@ describe('persistence', () => {
     await store.open()
     await store.write({
       appends: [],
-      compactions: [{ room: 'old', snapshot: Y.mergeUpdates([seen, orphan]), fromSeq: 1, throughSeq: 1 }],
+      compactions: [{ room: 'old', snapshot: Y.mergeUpdates([seen, orphan]), through: 0 }],
     })
     await store.close()
     const s = await startServer({}, dataDir)
@@ -557,10 +557,7 @@ describe('persistence', () => {
     await store.open()
     const before = await store.load('broken')
     const garbage = new Uint8Array([0xff, 0xfe, 0xfd, 0x01, 0x02, 0x03, 0x04])
-    await store.write({
-      appends: [{ room: 'broken', seq: before.lastSeq + 1, update: garbage }],
-      compactions: [],
-    })
+    await store.write({ appends: [{ room: 'broken', update: garbage }], compactions: [] })
     await store.close()
 
     s = await startServer({}, dataDir)

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { IncomingMessage } from 'node:http'
 import { Socket } from 'node:net'
 import { after, before, describe, test } from 'node:test'
-import { LevelStore } from '../persistence/level-store.js'
+import { LevelStore } from '../persistence/level/level-store.js'
 import type { Access } from '../server/auth/authenticators.js'
 import { jwtIdentify } from '../server/auth/authenticators.js'
 import type { Identity } from '../server/auth/identity.js'
@@ -51,7 +51,7 @@ describe('the room list of one token', () => {
     store = new LevelStore(dir)
     await store.open()
     await store.write({
-      appends: names.map((room) => ({ room, seq: 1, update: new Uint8Array([0, 0]) })),
+      appends: names.map((room) => ({ room, update: new Uint8Array([0, 0]) })),
       compactions: [],
     })
   })

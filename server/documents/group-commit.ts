@@ -13,15 +13,17 @@ export interface CommitParticipant<Origin> {
   readonly name: string
   /** Applies what the room received since its last call (appending the result); see requestApply. */
   applyQueued(): void
-  /** The updates seq firstSeq..lastSeq are durable; `origin` is the one sender of them all, or null. */
-  onPersisted(lastSeq: number, updates: Uint8Array[], origin: Origin | null): void
+  /**
+   * The room's changes up to `lastSeq` (its own count, see append) are durable, and the store put the last
+   * of them at log position `position`; `origin` is the one sender of them all, or null.
+   */
+  onPersisted(lastSeq: number, position: number, updates: Uint8Array[], origin: Origin | null): void
   onPersistFailed(error: Error): void
   onCompacted(compaction: Compaction): void
 }
 
 interface PendingRoom<Origin> {
   updates: Uint8Array[]
-  firstSeq: number
   lastSeq: number
   origin: Origin | null
   mixedOrigins: boolean
@@ -63,13 +65,16 @@ export class GroupCommit<Origin> {
     this.schedule()
   }
 
-  /** `origin` is the one sender of the update, or null when several clients' changes are in it. */
+  /**
+   * `seq` is the room's own count of its changes, handed back by onPersisted for its bookkeeping; the store
+   * never sees it (it assigns log positions itself). `origin` is the one sender of the update, or null when
+   * several clients' changes are in it.
+   */
   append(room: CommitParticipant<Origin>, seq: number, update: Uint8Array, origin: Origin | null): void {
     const entry = this.pending.get(room)
     if (entry === undefined) {
       this.pending.set(room, {
         updates: [update],
-        firstSeq: seq,
         lastSeq: seq,
         origin,
         mixedOrigins: origin === null,
@@ -129,20 +134,23 @@ export class GroupCommit<Origin> {
     }
     const appends: LogEntry[] = []
     for (const [room, entry] of rooms) {
-      let seq = entry.firstSeq
-      for (const update of entry.updates) appends.push({ room: room.name, seq: seq++, update })
+      for (const update of entry.updates) appends.push({ room: room.name, update })
     }
     this.inFlight = true
     const started = performance.now()
     this.store.write({ appends, compactions: [...compactions.values()] }).then(
-      () => {
+      ({ positions }) => {
         this.metrics.persistLatency.observe(performance.now() - started)
         this.metrics.persistBatches++
         this.metrics.updatesPersisted += appends.length
         this.metrics.compactions += compactions.size
         this.inFlight = false
+        // Appends went in room by room, in this order: each room's last one ends its run of positions.
+        let end = 0
         for (const [room, entry] of rooms) {
-          room.onPersisted(entry.lastSeq, entry.updates, entry.mixedOrigins ? null : entry.origin)
+          end += entry.updates.length
+          const origin = entry.mixedOrigins ? null : entry.origin
+          room.onPersisted(entry.lastSeq, positions[end - 1], entry.updates, origin)
         }
         for (const [room, compaction] of compactions) room.onCompacted(compaction)
         this.afterBatch()

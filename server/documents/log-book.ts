@@ -1,6 +1,8 @@
-// What one room has in storage, in numbers: where its log starts, how many entries and bytes follow its
-// snapshot, and the snapshot's size. From these come the compaction policy and the document's size
-// (the --max-document-size check), without reading storage.
+// What one room has in storage, in numbers: the log position its stored changes reach, how many entries
+// and bytes follow its snapshot, and the snapshot's size. From these come the compaction policy and the
+// document's size (the --max-document-size check), without reading storage. Positions are the store's
+// (it orders each room's log); the room's own counters of applied and durable changes are elsewhere
+// (durability.ts).
 import type { Compaction, StoredRoom } from '../../persistence/store.js'
 
 export interface CompactionLimits {
@@ -9,14 +11,18 @@ export interface CompactionLimits {
 }
 
 export class LogBook {
-  firstSeq = 1
+  /** The log position of the last change the store confirmed (or load read): what a snapshot covers. */
+  storedPosition = 0
   entries = 0
   bytes = 0
   snapshotBytes = 0
+  // Changes applied but not yet durable: counted in entries and bytes, but not covered by storedPosition.
+  private unwrittenEntries = 0
+  private unwrittenBytes = 0
   private compacting: { entries: number; bytes: number } | null = null
 
   loaded(stored: StoredRoom): void {
-    this.firstSeq = stored.firstSeq
+    this.storedPosition = stored.position
     this.entries = stored.updates.length
     this.bytes = stored.logBytes
     this.snapshotBytes = stored.snapshot?.byteLength ?? 0
@@ -25,6 +31,15 @@ export class LogBook {
   appended(bytes: number): void {
     this.entries++
     this.bytes += bytes
+    this.unwrittenEntries++
+    this.unwrittenBytes += bytes
+  }
+
+  /** The store put these updates, the last of them at `position`. */
+  persisted(position: number, updates: Uint8Array[]): void {
+    this.storedPosition = position
+    this.unwrittenEntries -= updates.length
+    for (const update of updates) this.unwrittenBytes -= update.byteLength
   }
 
   /** The stored document's size: its snapshot and the log after it (what compaction shrinks). */
@@ -46,11 +61,18 @@ export class LogBook {
     return enoughEntries || this.bytes >= limits.compactBytes
   }
 
-  /** Starts a compaction of the whole log up to `throughSeq`; null when there is nothing to compact. */
-  startCompaction(room: string, snapshot: () => Uint8Array, throughSeq: number): Compaction | null {
+  /**
+   * Starts a compaction of the log through the stored position; null when there is nothing to compact.
+   * The snapshot also holds changes applied but not yet durable, whose positions the store has not given
+   * yet: their entries stay after `through` (applying one twice is harmless in Yjs) for the next one.
+   */
+  startCompaction(room: string, snapshot: () => Uint8Array): Compaction | null {
     if (this.compacting !== null || this.entries === 0) return null
-    this.compacting = { entries: this.entries, bytes: this.bytes }
-    return { room, snapshot: snapshot(), fromSeq: this.firstSeq, throughSeq }
+    this.compacting = {
+      entries: this.entries - this.unwrittenEntries,
+      bytes: this.bytes - this.unwrittenBytes,
+    }
+    return { room, snapshot: snapshot(), through: this.storedPosition }
   }
 
   compacted(compaction: Compaction): void {
@@ -60,7 +82,6 @@ export class LogBook {
       this.entries -= done.entries
       this.bytes -= done.bytes
     }
-    this.firstSeq = compaction.throughSeq + 1
     this.snapshotBytes = compaction.snapshot.byteLength
   }
 }

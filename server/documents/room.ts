@@ -112,7 +112,6 @@ export class Room implements IntakeHost<RoomMember> {
           'the stored history held updates whose dependencies never arrived (nobody ever saw them); dropped them',
         )
       this.existedOnDisk = stored.exists
-      this.durability.applied = this.durability.durable = stored.lastSeq
       this.book.loaded(stored)
       if (stored.updates.length === 0 && dropped === 0) this.firstSync.loaded(stored.snapshot)
       this.intake.listen()
@@ -239,9 +238,13 @@ export class Room implements IntakeHost<RoomMember> {
     if (this.durability.applied > before) await this.durability.whenDurable()
   }
 
-  /** Called by the group commit once updates up to lastSeq are on disk: now others may see them. */
-  onPersisted(lastSeq: number, updates: Uint8Array[], origin: RoomMember | null): void {
+  /**
+   * Called by the group commit once the room's changes up to lastSeq (its own count) are on disk, the
+   * last at log position `position`: now others may see them.
+   */
+  onPersisted(lastSeq: number, position: number, updates: Uint8Array[], origin: RoomMember | null): void {
     this.durability.persisted(lastSeq)
+    this.book.persisted(position, updates)
     if (this.state === 'failed' || this.state === 'unloaded') return
     this.broadcaster.add(updates, origin)
     this.feed.persisted(lastSeq, updates)
@@ -280,8 +283,7 @@ export class Room implements IntakeHost<RoomMember> {
 
   private compactNow(): void {
     const snapshot = () => encodeIntegratedState(this.doc)
-    const compaction =
-      this.state === 'failed' ? null : this.book.startCompaction(this.name, snapshot, this.durability.applied)
+    const compaction = this.state === 'failed' ? null : this.book.startCompaction(this.name, snapshot)
     if (compaction !== null) this.commit.compact(this, compaction)
   }
 

@@ -1,6 +1,6 @@
 // Reading a room straight from a data directory, as the next start would (the server must be stopped).
 import * as Y from 'yjs'
-import { LevelStore } from '../../persistence/level-store.js'
+import { LevelStore } from '../../persistence/level/level-store.js'
 
 export async function readStored(dataDir: string, room: string) {
   const store = new LevelStore(dataDir)
