@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { RawData, WebSocket, WebSocketServer } from 'ws'
-import type { AuthVerdict } from '../auth/verdict.js'
+import type { AuthVerdict, Verifier } from '../auth/verdict.js'
 import type { Config } from '../cli/config.js'
 import { wsModule } from '../commonjs.js'
 import type { RoomRegistry } from '../documents/room-registry.js'
@@ -18,8 +18,6 @@ import { clientAddress, type TrustedProxies } from './client-address.js'
 import { Connection, type ConnectionContext } from './connection.js'
 import { documentSocketClass } from './document-socket.js'
 import { handshakeProblem } from './handshake.js'
-
-export type Verifier = (token: string, room: string, request: IncomingMessage) => Promise<AuthVerdict>
 
 const connectionOf = Symbol('plait.connection')
 type TaggedSocket = WebSocket & { [connectionOf]: Connection }
