@@ -10,3 +10,5 @@ export type { DocumentEventMap, DocumentEventName, DocumentEvents } from './docu
 export type { Origin } from './documents/origin.js'
 export { StorageFailedError } from './documents/store-health.js'
 export { createServer, PlaitServer, type ServerOptions } from './server.js'
+export type { WebhookEvent } from './webhooks/payload.js'
+export { verifyWebhook, type WebhookVerdict } from './webhooks/signing.js'

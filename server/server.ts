@@ -28,6 +28,7 @@ import { createLogger, type Logger } from './logger.js'
 import { observeDocuments } from './observers.js'
 import { Closes } from './protocol/close-codes.js'
 import { roomNameProblem } from './protocol/room-name.js'
+import { Webhooks } from './webhooks/webhooks.js'
 
 export interface ServerOptions extends Partial<Config> {
   /** Another storage backend; defaults to LevelDB in `dataDir`. */
@@ -66,6 +67,8 @@ export class PlaitServer {
   /** What the document core reports: changes (with their origin, once durable), loads, members, … */
   readonly events: DocumentEvents
   readonly authMode: 'open' | 'token'
+  /** Signed POSTs after changes, when --webhook-url is set (server/webhooks/). */
+  readonly webhooks: Webhooks | null
   private stopping = false
   private closed: Promise<void> | null = null
 
@@ -86,6 +89,16 @@ export class PlaitServer {
       this.log.error({ event, err: error }, 'a document event listener threw; the room carries on'),
     )
     observeDocuments(this.events, this.metrics, this.log)
+    this.webhooks =
+      this.config.webhookUrl === null
+        ? null
+        : new Webhooks({
+            config: this.config,
+            documents: this.events,
+            openDocument: (room) => this.openDocument(room),
+            metrics: this.metrics,
+            log: this.log,
+          })
     this.registry = new RoomRegistry(this.store, this.commit, this.config, this.log, this.events)
     this.health = new StoreHealth(
       this.store,
@@ -172,6 +185,13 @@ export class PlaitServer {
   /** Opens storage and starts listening; rejects with a StoreError if the data directory is in use. */
   async listen(): Promise<AddressInfo> {
     await this.store.open()
+    // The store's lock makes the data directory ours, and so the webhook outbox in it.
+    try {
+      await this.webhooks?.start()
+    } catch (error) {
+      await this.store.close().catch(() => {})
+      throw error
+    }
     if (this.authMode === 'open') {
       this.log.warn(
         { host: this.config.host },
@@ -227,6 +247,8 @@ export class PlaitServer {
   }
 
   private async shutdown(): Promise<void> {
+    // Open webhook batches become events while their rooms can still be read for the text.
+    await this.webhooks?.flush()
     this.stopping = true
     this.gateway.stopAccepting()
     const httpClosed = new Promise<void>((resolve) => this.httpServer.close(() => resolve()))
@@ -241,6 +263,8 @@ export class PlaitServer {
     await this.health.stop()
     await this.registry.closeAll(Closes.restarting, 'server restarting; reconnect')
     await this.commit.whenIdle()
+    // Changes made during the stop go into the outbox too (without text: the rooms are closed).
+    await this.webhooks?.close()
     this.httpServer.closeAllConnections()
     await httpClosed
     await this.store.close()

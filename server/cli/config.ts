@@ -65,6 +65,22 @@ export interface Config {
   maxHttpConnections: number
   /** Serve the demo editor at / (its built files). */
   demo: boolean
+  // Webhooks (server/webhooks/): a signed POST per room after changes, retried until delivered or expired.
+  webhookUrl: string | null
+  webhookSecret: string | null
+  /** A Y.Text whose current content goes into each event as `text`. */
+  webhookText: string | null
+  /** Send this long after a room's last change, but at most webhookMaxWaitMs after the first. */
+  webhookDebounceMs: number
+  webhookMaxWaitMs: number
+  webhookTimeoutMs: number
+  /** Retries wait a random time up to base·2^(attempt-1), capped at max (full jitter). */
+  webhookRetryBaseMs: number
+  webhookRetryMaxMs: number
+  /** An event not delivered by this age is given up. */
+  webhookExpiryMs: number
+  /** Events kept at most; past it the oldest is dropped. */
+  webhookMaxQueue: number
 }
 
 type Kind = 'int' | 'bytes' | 'ms' | 'string' | 'bool' | 'list' | 'level' | 'nullable'
@@ -119,6 +135,16 @@ export const defaults: Config = {
   maxHttpConnectionsPerIp: 512,
   maxHttpConnections: 16_384,
   demo: true,
+  webhookUrl: null,
+  webhookSecret: null,
+  webhookText: null,
+  webhookDebounceMs: 2_000,
+  webhookMaxWaitMs: 10_000,
+  webhookTimeoutMs: 10_000,
+  webhookRetryBaseMs: 1_000,
+  webhookRetryMaxMs: 5 * 60_000,
+  webhookExpiryMs: 24 * 3_600_000,
+  webhookMaxQueue: 10_000,
 }
 
 const specs: OptionSpec[] = [
@@ -383,6 +409,76 @@ const specs: OptionSpec[] = [
     env: 'DEMO',
     kind: 'bool',
     help: 'serve the demo editor at / (--no-demo turns it off)',
+  },
+  {
+    key: 'webhookUrl',
+    flag: 'webhook-url',
+    env: 'WEBHOOK_URL',
+    kind: 'nullable',
+    help: 'POST a signed JSON event here after changes (README: Webhooks)',
+  },
+  {
+    key: 'webhookSecret',
+    flag: 'webhook-secret',
+    env: 'WEBHOOK_SECRET',
+    kind: 'nullable',
+    help: 'HMAC-SHA256 key signing each webhook (required with --webhook-url)',
+  },
+  {
+    key: 'webhookText',
+    flag: 'webhook-text',
+    env: 'WEBHOOK_TEXT',
+    kind: 'nullable',
+    help: 'name of a Y.Text whose current content each webhook event carries as text',
+  },
+  {
+    key: 'webhookDebounceMs',
+    flag: 'webhook-debounce',
+    env: 'WEBHOOK_DEBOUNCE',
+    kind: 'ms',
+    help: "send a room's event this long after its last change",
+  },
+  {
+    key: 'webhookMaxWaitMs',
+    flag: 'webhook-max-wait',
+    env: 'WEBHOOK_MAX_WAIT',
+    kind: 'ms',
+    help: 'but at most this long after the first change of the batch',
+  },
+  {
+    key: 'webhookTimeoutMs',
+    flag: 'webhook-timeout',
+    env: 'WEBHOOK_TIMEOUT',
+    kind: 'ms',
+    help: 'time the receiver has to answer one delivery (then it is retried)',
+  },
+  {
+    key: 'webhookRetryBaseMs',
+    flag: 'webhook-retry-base',
+    env: 'WEBHOOK_RETRY_BASE',
+    kind: 'ms',
+    help: 'first retry waits up to this; doubles per attempt (full jitter)',
+  },
+  {
+    key: 'webhookRetryMaxMs',
+    flag: 'webhook-retry-max',
+    env: 'WEBHOOK_RETRY_MAX',
+    kind: 'ms',
+    help: 'longest wait between two attempts',
+  },
+  {
+    key: 'webhookExpiryMs',
+    flag: 'webhook-expiry',
+    env: 'WEBHOOK_EXPIRY',
+    kind: 'ms',
+    help: 'give up an event not delivered by this age',
+  },
+  {
+    key: 'webhookMaxQueue',
+    flag: 'webhook-max-queue',
+    env: 'WEBHOOK_MAX_QUEUE',
+    kind: 'int',
+    help: 'events kept for delivery at most; past it the oldest is dropped',
   },
 ]
 
