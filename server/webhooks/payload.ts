@@ -6,7 +6,7 @@ import type { Origin } from '../documents/origin.js'
 /** A room's changes since its last event: who made them, how many, when. */
 export interface ChangeBatch {
   readonly room: string
-  /** Distinct origins, keyed by their JSON (a busy room repeats the same few thousands of times). */
+  /** Distinct origins (a busy room repeats the same few thousands of times), by originKey. */
   readonly origins: Map<string, Origin>
   changes: number
   readonly firstChangeAt: number
@@ -37,9 +37,15 @@ export function addChange(batch: ChangeBatch, origins: readonly Origin[], now: n
   batch.changes++
   batch.lastChangeAt = now
   for (const origin of origins) {
-    const key = JSON.stringify(origin)
+    const key = originKey(origin)
     if (!batch.origins.has(key)) batch.origins.set(key, origin)
   }
+}
+
+/** Cheap enough for every change: a connection id already names its user. */
+function originKey(origin: Origin): string {
+  if (origin.kind === 'client') return `c${origin.connectionId}`
+  return origin.kind === 'remote' ? `r${origin.node}` : 's'
 }
 
 export function userIdsOf(origins: Iterable<Origin>): string[] {

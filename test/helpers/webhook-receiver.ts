@@ -2,6 +2,7 @@
 // script (a status, or 'hang' to never answer).
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { WebhookEvent } from '../../server/webhooks/payload.js'
 
 export type Answer = number | 'hang'
 
@@ -56,3 +57,13 @@ export class WebhookReceiver {
     return new Promise((resolve) => this.server.close(() => resolve()))
   }
 }
+
+export const webhookSecret = 'webhook-secret-webhook-secret'
+/** Short waits so a test runs in a second or two. */
+export const fastWebhooks = {
+  webhookSecret,
+  webhookDebounceMs: 100,
+  webhookMaxWaitMs: 1000,
+  webhookRetryBaseMs: 50,
+}
+export const eventOf = (body: string) => JSON.parse(body) as WebhookEvent
