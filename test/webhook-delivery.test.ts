@@ -1,11 +1,13 @@
 // Webhook delivery when the receiver misbehaves: retries with the same id, an outbox that outlives a
 // restart, bounds on the queue, and rooms that never wait for a receiver. Real parts throughout.
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { appendFileSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { verifyWebhook } from '../server/index.js'
+import { createLogger } from '../server/logger.js'
 import { retryDelay } from '../server/webhooks/backoff.js'
+import { Outbox } from '../server/webhooks/outbox.js'
 import { connectProvider, synced, waitFor } from './helpers/clients.js'
 import { freePort, removeDir, startServer, tempDir } from './helpers/server.js'
 import {
@@ -150,6 +152,34 @@ describe('webhook delivery', () => {
     } finally {
       await s.stop()
       removeDir(s.dataDir)
+    }
+  })
+
+  test('the outbox keeps what is not done, skips a torn last line, and compacts to the live entries', async () => {
+    const dir = tempDir()
+    const log = createLogger('silent')
+    const entry = (id: string) => ({ id, room: 'r', createdAt: Date.now(), body: `{"id":"${id}"}` })
+    try {
+      const first = new Outbox(dir, log)
+      assert.deepEqual(await first.open(), [])
+      await Promise.all([first.append([entry('a')]), first.append([entry('b')]), first.append([entry('c')])])
+      await first.remove(['b'])
+      await first.close()
+      // A crash in the middle of a line.
+      appendFileSync(first.path, '{"add":{"id":"d","ro')
+
+      const second = new Outbox(dir, createLogger('silent'))
+      const left = await second.open()
+      assert.deepEqual(
+        left.map((e) => e.id),
+        ['a', 'c'],
+      )
+      assert.equal(left[0].body, '{"id":"a"}', 'the body is kept byte for byte')
+      await second.close()
+      const lines = readFileSync(second.path, 'utf8').trim().split('\n')
+      assert.equal(lines.length, 2, 'rewritten with only the live entries')
+    } finally {
+      removeDir(dir)
     }
   })
 

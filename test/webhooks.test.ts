@@ -115,6 +115,26 @@ describe('webhooks', () => {
     }
   })
 
+  test('a change relayed from another node is not reported here; the node that made it reports it', async () => {
+    const receiver = new WebhookReceiver()
+    const s = await startServer({ ...fast, webhookUrl: await receiver.listen() })
+    try {
+      const update = new Uint8Array([0, 0])
+      s.server.events.emit('changed', { room: 'clustered', update, origins: [{ kind: 'remote', node: 'b' }] })
+      const handle = await s.server.openDocument('clustered')
+      await handle.transact((doc) => doc.getText('t').insert(0, 'made here'))
+      handle.release()
+      await waitFor(() => receiver.requests.length === 1, 'the event for the local change')
+      const event = eventOf(receiver.requests[0].body)
+      assert.deepEqual(event.origins, [{ kind: 'server' }])
+      assert.equal(event.changes, 1, 'the relayed change is not counted')
+    } finally {
+      await s.stop()
+      await receiver.close()
+      removeDir(s.dataDir)
+    }
+  })
+
   test('a room edited without pause still reports within the max wait', async () => {
     const receiver = new WebhookReceiver()
     const maxWait = 600

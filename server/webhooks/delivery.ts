@@ -83,10 +83,12 @@ export class Delivery {
       this.timer.unref()
       return
     }
-    this.inFlight = this.attempt(next).finally(() => {
-      this.inFlight = null
-      this.kick()
-    })
+    this.inFlight = this.attempt(next)
+      .catch((error: unknown) => this.log.error({ err: error }, 'webhook delivery: unexpected error'))
+      .finally(() => {
+        this.inFlight = null
+        this.kick()
+      })
   }
 
   private async attempt(scheduled: Scheduled): Promise<void> {

@@ -27,6 +27,8 @@ export class Outbox {
   private readonly live = new Map<string, OutboxEntry>()
   private file: FileHandle | null = null
   private doneSinceRewrite = 0
+  private waiting: OutboxEntry[] = []
+  private nextWrite: Promise<void> | null = null
   /** File operations run one after another; a failed one does not stop the next. */
   private chain: Promise<void> = Promise.resolve()
 
@@ -69,13 +71,21 @@ export class Outbox {
     return [...this.live.values()]
   }
 
-  /** Resolves once the entries are on disk (fsync): only then are they sent. */
+  /**
+   * Resolves once the entries are on disk (fsync): only then are they sent. Entries appended while a write
+   * is under way share the next one (one fsync for all the rooms whose batches closed meanwhile).
+   */
   append(entries: readonly OutboxEntry[]): Promise<void> {
     for (const entry of entries) this.live.set(entry.id, entry)
-    return this.run(async (file) => {
-      await file.appendFile(entries.map((entry) => `${JSON.stringify({ add: entry })}\n`).join(''))
+    this.waiting.push(...entries)
+    this.nextWrite ??= this.run(async (file) => {
+      const batch = this.waiting
+      this.waiting = []
+      this.nextWrite = null
+      await file.appendFile(batch.map((entry) => `${JSON.stringify({ add: entry })}\n`).join(''))
       await file.datasync()
     })
+    return this.nextWrite
   }
 
   /** Not fsynced: a done record lost to a crash means one more delivery of an event, which receivers dedupe. */

@@ -94,7 +94,11 @@ export class Webhooks {
     this.debouncer = new RoomDebouncer(config.webhookDebounceMs, config.webhookMaxWaitMs, (batch) =>
       this.track(this.enqueue(batch)),
     )
-    this.unsubscribe = deps.documents.on('changed', ({ room, origins }) => this.debouncer.add(room, origins))
+    // A change relayed from another cluster node is reported by the node where it was made.
+    this.unsubscribe = deps.documents.on('changed', ({ room, origins }) => {
+      const relayed = origins.length > 0 && origins.every((origin) => origin.kind === 'remote')
+      if (!relayed) this.debouncer.add(room, origins)
+    })
   }
 
   /** Opens the outbox (once the data directory is ours) and sends what a previous run left. */
