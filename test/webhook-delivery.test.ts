@@ -8,7 +8,8 @@ import { verifyWebhook } from '../server/index.js'
 import { createLogger } from '../server/logger.js'
 import { retryDelay } from '../server/webhooks/backoff.js'
 import { Outbox } from '../server/webhooks/outbox.js'
-import { connectProvider, synced, waitFor } from './helpers/clients.js'
+import { connectProvider, sleep, synced, waitFor } from './helpers/clients.js'
+import { PlaitProcess } from './helpers/plait-process.js'
 import { freePort, removeDir, startServer, tempDir } from './helpers/server.js'
 import {
   eventOf,
@@ -93,6 +94,41 @@ describe('webhook delivery', () => {
     }
     assert.equal(live.size, 0, 'the outbox holds nothing once the event is delivered')
     removeDir(dataDir)
+  })
+
+  test('an event queued before a kill -9 is delivered by the next start of the plait command', async () => {
+    const hookPort = await freePort()
+    const receiver = new WebhookReceiver()
+    const args = ['--webhook-url', `http://127.0.0.1:${hookPort}/hook`, '--webhook-secret', secret]
+    args.push('--webhook-debounce', '20ms', '--webhook-retry-base', '50ms', '--webhook-retry-max', '200ms')
+    const plait = new PlaitProcess(await freePort(), args)
+    const failedAttempts = async () => {
+      const metrics = await (await fetch(`${plait.url}/metrics`)).text()
+      return Number(/plait_webhook_deliveries_total\{result="failed"\} (\d+)/.exec(metrics)?.[1] ?? 0)
+    }
+    try {
+      await plait.start()
+      const a = connectProvider(plait.wsUrl, 'crashed')
+      await synced(a)
+      a.text.insert(0, 'before the crash')
+      // An attempt is made only once the event is fsynced in the outbox.
+      const deadline = Date.now() + 10_000
+      while ((await failedAttempts()) === 0) {
+        if (Date.now() > deadline) throw new Error(`no delivery attempt within 10 s:\n${plait.output}`)
+        await sleep(20)
+      }
+      a.destroy()
+      await plait.crash()
+      await receiver.listen(hookPort)
+      await plait.start()
+      await waitFor(() => receiver.delivered.length === 1, 'the event from before the crash')
+      const { headers, body } = receiver.delivered[0]
+      assert.equal(eventOf(body).room, 'crashed')
+      assert.equal(verifyWebhook(secret, headers, body).ok, true)
+    } finally {
+      await plait.dispose()
+      await receiver.close()
+    }
   })
 
   test('a receiver that never answers does not slow the room: edits keep flowing between two clients', async () => {
