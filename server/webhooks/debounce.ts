@@ -31,7 +31,7 @@ export class RoomDebouncer {
     if (entry === undefined) {
       const batch = newBatch(room, now)
       const due = now + Math.min(this.debounceMs, this.maxWaitMs)
-      entry = { batch, due, timer: setTimeout(() => this.fire(room), due - now) }
+      entry = { batch, due, timer: this.timer(room, due - now) }
       this.pending.set(room, entry)
     }
     addChange(entry.batch, origins, now)
@@ -49,10 +49,15 @@ export class RoomDebouncer {
     if (entry === undefined) return
     const wait = entry.due - this.now()
     if (wait > 0) {
-      entry.timer = setTimeout(() => this.fire(room), wait)
+      entry.timer = this.timer(room, wait)
       return
     }
     this.flush(room)
+  }
+
+  /** Capped at setTimeout's longest delay (~24.8 days): past it, the timer would fire at once, in a loop. */
+  private timer(room: string, ms: number): NodeJS.Timeout {
+    return setTimeout(() => this.fire(room), Math.min(ms, 2 ** 31 - 1))
   }
 
   private flush(room: string): void {

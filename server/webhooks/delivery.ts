@@ -14,6 +14,9 @@ export interface DeliveryOptions {
   maxQueue: number
 }
 
+/** setTimeout's longest delay (about 24.8 days); a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 interface Scheduled {
   readonly entry: OutboxEntry
   attempts: number
@@ -79,7 +82,7 @@ export class Delivery {
     }
     if (next === null) return
     if (next.nextAt > now) {
-      this.timer = setTimeout(() => this.kick(), Math.min(wakeAt, next.nextAt) - now)
+      this.timer = setTimeout(() => this.kick(), Math.min(wakeAt, next.nextAt, now + MAX_TIMER_MS) - now)
       this.timer.unref()
       return
     }

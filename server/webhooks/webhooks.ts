@@ -117,12 +117,15 @@ export class Webhooks {
     while (this.enqueuing.size > 0) await Promise.all([...this.enqueuing])
   }
 
-  /** Flushes, stops delivering (an attempt in flight is aborted and sent again after a restart), closes. */
+  /**
+   * Stops delivering (an attempt still in flight is aborted and sent again after a restart), turns the
+   * open batches into events in the outbox, and closes it.
+   */
   async close(): Promise<void> {
     this.unsubscribe()
     if (!this.started) return
-    await this.flush()
     await this.delivery.stop()
+    await this.flush()
     await this.outbox.close()
   }
 
