@@ -13,7 +13,7 @@ import { WebhookEvents } from './events.js'
 import { observeWebhooks } from './observers.js'
 import { Outbox, type OutboxEntry } from './outbox.js'
 import { type ChangeBatch, eventOf } from './payload.js'
-import { httpSender, type Sender } from './sender.js'
+import { httpSender } from './sender.js'
 
 export interface WebhookDeps {
   config: Config
@@ -22,8 +22,6 @@ export interface WebhookDeps {
   openDocument: (room: string) => Promise<DocumentHandle>
   metrics: Metrics
   log: Logger
-  /** Another transport (tests); defaults to a signed POST to config.webhookUrl. */
-  sender?: Sender
 }
 
 /** Why these options cannot work, as a sentence, or null. */
@@ -78,7 +76,7 @@ export class Webhooks {
     })
     observeWebhooks(this.events, deps.metrics, log)
     this.outbox = new Outbox(join(config.dataDir, 'webhooks'), log)
-    const sender = deps.sender ?? httpSender(config.webhookUrl, config.webhookSecret, config.webhookTimeoutMs)
+    const sender = httpSender(config.webhookUrl, config.webhookSecret, config.webhookTimeoutMs)
     this.delivery = new Delivery(
       this.outbox,
       sender,
