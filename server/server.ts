@@ -200,6 +200,7 @@ export class PlaitServer {
     }
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
+        this.webhooks?.close().catch(() => {})
         this.store.close().catch(() => {})
         reject(
           error.code === 'EADDRINUSE'
