@@ -32,3 +32,5 @@ export type {
 } from './options/options.js'
 export { type Config, ConfigError } from './options/resolve.js'
 export { createServer, PlaitServer } from './server.js'
+export type { WebhookEvent } from './webhooks/payload.js'
+export { verifyWebhook, type WebhookVerdict } from './webhooks/signing.js'

@@ -37,6 +37,7 @@ import type { ServerOptions } from './options/options.js'
 import { type Config, ConfigError, checkAuth, resolveOptions } from './options/resolve.js'
 import { Closes } from './protocol/close-codes.js'
 import { roomNameProblem } from './protocol/room-name.js'
+import { Webhooks } from './webhooks/webhooks.js'
 
 export type { ServerOptions } from './options/options.js'
 
@@ -71,6 +72,8 @@ export class PlaitServer {
   readonly events: DocumentEvents
   private readonly hooks: HookRunner
   readonly authMode: 'open' | 'token'
+  /** Signed POSTs after changes, when --webhook-url is set (server/webhooks/). */
+  readonly webhooks: Webhooks | null
   private stopping = false
   private closed: Promise<void> | null = null
 
@@ -96,6 +99,16 @@ export class PlaitServer {
     this.hooks = new HookRunner(extensions, this.log)
     this.hooks.attach(this.events)
     const onLoad = extensions.some((e) => e.onLoad) ? this.hooks.load.bind(this.hooks) : undefined
+    this.webhooks =
+      this.config.webhookUrl === null
+        ? null
+        : new Webhooks({
+            config: this.config,
+            documents: this.events,
+            openDocument: (room) => this.openDocument(room),
+            metrics: this.metrics,
+            log: this.log,
+          })
     this.registry = new RoomRegistry(this.store, this.commit, this.config, this.log, this.events, onLoad)
     this.health = new StoreHealth(
       this.store,
@@ -196,6 +209,13 @@ export class PlaitServer {
   /** Opens storage and starts listening; rejects with a StoreError if the data directory is in use. */
   async listen(): Promise<AddressInfo> {
     await this.store.open()
+    // The store's lock makes the data directory ours, and so the webhook outbox in it.
+    try {
+      await this.webhooks?.start()
+    } catch (error) {
+      await this.store.close().catch(() => {})
+      throw error
+    }
     if (this.authMode === 'open') {
       this.log.warn(
         { host: this.config.host },
@@ -208,6 +228,7 @@ export class PlaitServer {
     }
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
+        this.webhooks?.close().catch(() => {})
         this.store.close().catch(() => {})
         reject(
           error.code === 'EADDRINUSE'
@@ -257,6 +278,8 @@ export class PlaitServer {
   }
 
   private async shutdown(): Promise<void> {
+    // Open webhook batches become events while their rooms can still be read for the text.
+    await this.webhooks?.flush()
     this.stopping = true
     this.gateway.stopAccepting()
     // An attached server is the embedder's: plait only stops taking its upgrades.
@@ -277,6 +300,8 @@ export class PlaitServer {
     await this.commit.whenIdle()
     // The hooks hear the last changes and unloads, for a while: a stuck hook cannot hold the stop.
     await Promise.race([this.hooks.whenIdle(), new Promise((r) => setTimeout(r, 5000).unref())])
+    // Changes made during the stop go into the outbox too (without text: the rooms are closed).
+    await this.webhooks?.close()
     if (!this.attached) this.httpServer.closeAllConnections()
     await httpClosed
     await this.store.close()

@@ -52,6 +52,12 @@ export class Metrics {
   /** Updates held back for missing dependencies, and those dropped past the bounds. */
   updatesHeldBack = 0
   heldBackDropped = 0
+  // Webhooks (server/webhooks/observers.ts sets these).
+  webhooksDelivered = 0
+  webhooksFailed = 0
+  webhooksExpired = 0
+  webhooksDropped = 0
+  webhookQueue = 0
   readonly persistLatency = new Histogram()
   readonly relayLatency = new Histogram()
   readonly closesByCode = new Map<number, number>()
@@ -174,6 +180,16 @@ export class Metrics {
     )
     for (const [reason, n] of this.refusedHttpConnections)
       out.push(`plait_http_connections_refused_total{reason="${reason}"} ${n}`)
+    // Webhooks: failed counts attempts (each is retried); the others count events.
+    out.push(
+      '# HELP plait_webhook_deliveries_total Webhook events delivered or given up, and attempts that failed',
+      '# TYPE plait_webhook_deliveries_total counter',
+      `plait_webhook_deliveries_total{result="delivered"} ${this.webhooksDelivered}`,
+      `plait_webhook_deliveries_total{result="failed"} ${this.webhooksFailed}`,
+      `plait_webhook_deliveries_total{result="expired"} ${this.webhooksExpired}`,
+      `plait_webhook_deliveries_total{result="dropped"} ${this.webhooksDropped}`,
+    )
+    gauge('plait_webhook_queue', 'Webhook events waiting for delivery', this.webhookQueue)
     return `${out.join('\n')}\n`
   }
 }

@@ -51,6 +51,31 @@ export interface ServerOptions {
   auth?: AuthOptions
   limits?: LimitOptions
   tuning?: TuningOptions
+  webhooks?: WebhookOptions
+}
+
+/** A signed POST per room after changes, retried until delivered or expired (README: Webhooks). */
+export interface WebhookOptions {
+  /** Where each event goes; webhooks are off without it. */
+  url?: string | null
+  /** HMAC-SHA256 key signing each event (at least 16 characters); required with `url`. */
+  secret?: string | null
+  /** A Y.Text whose current content each event carries as `text`. */
+  text?: string | null
+  /** Send a room's event this long after its last change… */
+  debounceMs?: number
+  /** …but at most this long after the first change of the batch. */
+  maxWaitMs?: number
+  /** Time the receiver has to answer one delivery (then it is retried). */
+  timeoutMs?: number
+  /** The first retry waits up to this, doubling per attempt (full jitter)… */
+  retryBaseMs?: number
+  /** …and never longer than this. */
+  retryMaxMs?: number
+  /** An event not delivered by this age is given up. */
+  expiryMs?: number
+  /** Events kept for delivery at most; past it the oldest is dropped. */
+  maxQueue?: number
 }
 
 /** Who may open which room. With none of `secret`, `jwks` or `authenticate`, the server is open. */
@@ -134,7 +159,7 @@ export interface TuningOptions {
 }
 
 /** The groups of ServerOptions, and the fields that are not plain values (no flag, no default). */
-export const optionGroups = ['auth', 'limits', 'tuning'] as const
+export const optionGroups = ['auth', 'limits', 'tuning', 'webhooks'] as const
 export type OptionGroup = (typeof optionGroups)[number]
 export const objectOptions = {
   top: ['store', 'logger', 'extensions', 'httpServer'],

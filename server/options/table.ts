@@ -3,6 +3,7 @@
 // plus its documented field in options.ts (the compiler asks for each if the other is missing).
 import type { OptionSpec } from './spec.js'
 import { limitSpecs } from './table-limits.js'
+import { webhookSpecs } from './table-webhooks.js'
 
 const serverSpecs = [
   {
@@ -171,4 +172,4 @@ const serverSpecs = [
   },
 ] as const satisfies readonly OptionSpec[]
 
-export const specs = [...serverSpecs, ...limitSpecs] as const
+export const specs = [...serverSpecs, ...limitSpecs, ...webhookSpecs] as const
