@@ -297,7 +297,7 @@ describe('JWT auth on the first message', () => {
       assert.equal(errors[0].code, expected)
       assert.ok(errors[0].reason.length > 0)
       // Nothing to wait for when the client behaves: y-websocket's first retry would come after a few
-      // hundred milliseconds (its backoff starts at 100 ms), so 1.5 s bounds a retry that must not happen.
+      // hundred milliseconds (its backoff starts at 200 ms), so 1.5 s bounds a retry that must not happen.
       await new Promise((r) => setTimeout(r, 1500))
       assert.equal((await metric(s.http, 'plait_sockets_opened_total')) - opened, 1, 'no reconnect attempts')
       client.destroy()
