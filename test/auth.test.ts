@@ -6,7 +6,6 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { createAuthWebSocket, shouldReconnect } from '../client/index.js'
-import { LevelStore } from '../persistence/level/level-store.js'
 import { accessFor, readDocsClaim } from '../server/auth/access.js'
 import { type Access, AuthError } from '../server/auth/authenticators.js'
 import { mintToken } from '../server/cli/token-command.js'
@@ -20,14 +19,18 @@ import {
 import { createServer } from '../server/server.js'
 import {
   connectProvider,
+  metric,
   RawClient,
+  roomState,
   synced,
   type TestProvider,
   updateOf,
   upgradeStatus,
   waitFor,
+  waitForAsync,
 } from './helpers/clients.js'
 import { removeDir, runPlait, startServer, type TestServer, tempDir } from './helpers/server.js'
+import { readStored } from './helpers/stored.js'
 
 const SECRET = 'test-secret-that-is-long-enough-for-hs256'
 const minted: string[] = []
@@ -171,18 +174,26 @@ describe('JWT auth on the first message', () => {
       await synced(writer, reader)
       writer.text.insert(0, 'official')
       await waitFor(() => reader.text.toString() === 'official', 'the reader to receive the edit')
-      const persistedBefore = s.server.metrics.updatesPersisted
+      const persistedBefore = await metric(s.http, 'plait_updates_persisted_total')
       reader.text.insert(0, 'vandal ')
       reader.provider.awareness.setLocalStateField('user', { name: 'reader' })
       await waitFor(
         () => writer.provider.awareness.getStates().get(reader.doc.clientID)?.user?.name === 'reader',
         'the reader awareness to reach the writer',
       )
-      await new Promise((r) => setTimeout(r, 100))
-      assert.equal(writer.text.toString(), 'official', 'other clients are unchanged')
-      assert.equal(s.server.metrics.updatesPersisted, persistedBefore, 'nothing was stored')
-      const room = s.server.registry.get('ro/doc')
-      assert.equal(room?.doc.getText('t').toString(), 'official', 'the server state is unchanged')
+      // The reader's awareness arrived, so the server has handled its edit (one socket's frames in order).
+      // A marker through the same path: the writer's next edit queues behind the reader's in the document,
+      // so once it is stored and relayed, an accepted vandal edit would have been stored and relayed too.
+      writer.text.insert(writer.text.length, '!')
+      await waitFor(() => reader.text.toString().endsWith('official!'), 'the marker edit to reach the reader')
+      assert.equal(writer.text.toString(), 'official!', 'other clients are unchanged')
+      assert.equal(
+        (await metric(s.http, 'plait_updates_persisted_total')) - persistedBefore,
+        1,
+        'only the marker was stored',
+      )
+      const state = await roomState(s.http, 'ro/doc', writerToken)
+      assert.equal(state?.getText('t').toString(), 'official!', 'the server state is unchanged')
       assert.equal(reader.provider.wsconnected, true, 'the read-only socket is not closed for trying')
     } finally {
       writer.destroy()
@@ -198,9 +209,12 @@ describe('JWT auth on the first message', () => {
       }),
     })
     await synced(writer)
-    const persisted = s.server.metrics.updatesPersisted
+    const persisted = await metric(s.http, 'plait_updates_persisted_total')
     writer.text.insert(0, 'secret plans')
-    await waitFor(() => s.server.metrics.updatesPersisted > persisted, 'the edit to be stored')
+    await waitForAsync(
+      async () => (await metric(s.http, 'plait_updates_persisted_total')) > persisted,
+      'the edit to be stored',
+    )
     writer.destroy()
     const url = `${s.http}/api/rooms/${encodeURIComponent('api/doc')}/state`
     assert.equal((await fetch(url)).status, 401)
@@ -271,7 +285,7 @@ describe('JWT auth on the first message', () => {
       [await token({ nope: 'write' }), 4403],
     ] as const) {
       const errors: { code: number; reason: string }[] = []
-      const opened = s.server.metrics.socketsOpened
+      const opened = await metric(s.http, 'plait_sockets_opened_total')
       const client = connectProvider(s.url, 'stop/doc', {
         WebSocketPolyfill: createAuthWebSocket({
           token: tok,
@@ -282,15 +296,17 @@ describe('JWT auth on the first message', () => {
       await waitFor(() => errors.length === 1, 'the auth error event')
       assert.equal(errors[0].code, expected)
       assert.ok(errors[0].reason.length > 0)
+      // Nothing to wait for when the client behaves: y-websocket's first retry would come after a few
+      // hundred milliseconds (its backoff starts at 200 ms), so 1.5 s bounds a retry that must not happen.
       await new Promise((r) => setTimeout(r, 1500))
-      assert.equal(s.server.metrics.socketsOpened - opened, 1, 'no reconnect attempts')
+      assert.equal((await metric(s.http, 'plait_sockets_opened_total')) - opened, 1, 'no reconnect attempts')
       client.destroy()
     }
     assert.equal(shouldReconnect({ code: 4401 }), false)
   })
 })
 
-const pausesOf = (s: TestServer) => s.server.metrics.socketPauses
+const pausesOf = (s: TestServer) => metric(s.http, 'plait_socket_pauses_total')
 
 /** The clock of the last state in an awareness frame from the server. */
 function lastAwarenessClock(frame: { payload: Uint8Array | null }): number {
@@ -332,11 +348,9 @@ describe('admission queue and limits', () => {
     gate = new Promise((r) => {
       release = r
     })
-    const watcher = connectProvider(s.url, 'queued', {
-      WebSocketPolyfill: createAuthWebSocket({ token: 'ok', WebSocket: WebSocket }),
-    })
     const raw = new RawClient(`${s.url}/queued`)
     await raw.opened
+    const framesBefore = await metric(s.http, 'plait_frames_in_total')
     const doc = new Y.Doc()
     raw.send(encodeAuthToken('ok'))
     raw.send(encodeSyncStep1(Y.encodeStateVector(doc)))
@@ -344,8 +358,16 @@ describe('admission queue and limits', () => {
     raw.send(encodeUpdate(Y.encodeStateAsUpdate(doc)))
     raw.send(encodeUpdate(updateOf(doc, () => doc.getText('t').insert(4, 'two'))))
     raw.send(encodeAwareness(encodeAwarenessStates([{ clientID: 5, clock: 1, state: '{"n":1}' }])))
-    await new Promise((r) => setTimeout(r, 100))
+    // The server has all five frames (counted on arrival) before we look for answers.
+    await waitForAsync(
+      async () => (await metric(s.http, 'plait_frames_in_total')) >= framesBefore + 5,
+      'the server to receive the frames',
+    )
     assert.equal(raw.frames.length, 0, 'nothing is answered before the verdict')
+    // Joins behind the same held verdict; created after the count above so its frames do not add to it.
+    const watcher = connectProvider(s.url, 'queued', {
+      WebSocketPolyfill: createAuthWebSocket({ token: 'ok', WebSocket: WebSocket }),
+    })
     release()
     await synced(watcher)
     await waitFor(() => watcher.text.toString() === 'one two', 'the queued updates to apply in order')
@@ -368,7 +390,7 @@ describe('admission queue and limits', () => {
     raw.send(encodeAuthToken('ok'))
     const doc = new Y.Doc()
     for (let i = 0; i < 30; i++) raw.send(encodeUpdate(updateOf(doc, () => doc.getText('t').insert(0, 'x'))))
-    await waitFor(() => pausesOf(s) > 0, 'the socket to be paused with its queue full')
+    await waitForAsync(async () => (await pausesOf(s)) > 0, 'the socket to be paused with its queue full')
     release()
     await synced(watcher)
     await waitFor(() => watcher.text.length === 30, 'all 30 queued edits to arrive')
@@ -402,20 +424,23 @@ describe('admission queue and limits', () => {
   test('a socket sending faster than its rate is slowed, not closed, and every frame is handled', async () => {
     gate = Promise.resolve()
     const raw = await admitted(`${s.url}/rate`, 'ok')
-    const before = pausesOf(s)
+    const before = await pausesOf(s)
     for (let i = 0; i < 100; i++) {
       raw.send(encodeAwareness(encodeAwarenessStates([{ clientID: 9, clock: i + 1, state: `{"i":${i}}` }])))
     }
     // 20 frames of burst, then 40 a second: the last state arrives after about 2 s.
     await waitFor(() => raw.framesOf(1).some((f) => lastAwarenessClock(f) === 100), 'the 100th state', 15_000)
     assert.equal(raw.closeCode, null, 'the socket was never closed')
-    assert.ok(pausesOf(s) > before, 'the socket was paused')
+    assert.ok((await pausesOf(s)) > before, 'the socket was paused')
     raw.close()
   })
 
   test('per-address socket limits answer HTTP 429 and are counted in /metrics', async () => {
     gate = Promise.resolve()
-    await waitFor(() => s.server.gateway.openSockets === 0, 'earlier sockets to close')
+    await waitForAsync(
+      async () => (await metric(s.http, 'plait_open_sockets')) === 0,
+      'earlier sockets to close',
+    )
     const held: RawClient[] = []
     for (let i = 0; i < 6; i++) {
       const c = new RawClient(`${s.url}/many`)
@@ -547,20 +572,17 @@ describe('auth modes', () => {
       const doc = new Y.Doc()
       doc.getText('t').insert(0, 'lies')
       raw.send(encodeUpdate(Y.encodeStateAsUpdate(doc)))
-      await new Promise((r) => setTimeout(r, 100))
+      // A marker on the same socket: the answer to a sync step 1 comes after the server handled the edit,
+      // and the stop below writes everything it accepted.
+      const answers = raw.framesOf(0, 1).length
+      raw.send(encodeSyncStep1(Y.encodeStateVector(new Y.Doc())))
+      await waitFor(() => raw.framesOf(0, 1).length > answers, 'the answer to the marker')
       raw.close()
     } finally {
       writer?.destroy()
       await s.stop()
     }
-    const store = new LevelStore(dataDir)
-    await store.open()
-    const stored = await store.load('kept')
-    await store.close()
-    const doc = new Y.Doc()
-    if (stored.snapshot) Y.applyUpdate(doc, stored.snapshot)
-    for (const u of stored.updates) Y.applyUpdate(doc, u)
-    assert.equal(doc.getText('t').toString(), 'truth')
+    assert.equal((await readStored(dataDir, 'kept')).text, 'truth')
     removeDir(dataDir)
   })
 })

@@ -134,6 +134,7 @@ describe('the client auth helper with a plait server that requires tokens', () =
     const outsider = connect(wsUrl, 'private/board', await mint({ 'notes/*': 'write' }))
     await waitFor(() => outsider.errors.length > 0, 'an auth error')
     assert.equal(outsider.errors[0]?.code, 4403)
+    // a window for a retry that must not come (the backoff's first retry is well inside it)
     await new Promise((resolve) => setTimeout(resolve, 1000))
     assert.equal(outsider.sockets(), 1)
   })
@@ -192,6 +193,7 @@ describe('the client auth helper with an open-mode plait server', () => {
     await waitFor(() => writer.provider.synced, 'writer synced')
     // an open server speaks first (sync step 1, awareness) while this app is still deciding on a token
     const late = connect(wsUrl, 'open-slow', async () => {
+      // a slow token function, the subject of this test (not synchronisation)
       await new Promise((resolve) => setTimeout(resolve, 300))
       return null
     })

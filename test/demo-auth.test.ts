@@ -67,6 +67,7 @@ describe('the editor demo on a server that requires tokens', { skip: browserMiss
     assert.match((await page.locator('#auth-dialog .dialog-message').textContent()) ?? '', /signature/)
     await page.waitForSelector('#status[data-connection="denied"]')
     await screenshot(page, 'auth-token-refused')
+    // a window for a retry that must not come: y-websocket's backoff would retry several times within it
     await page.waitForTimeout(2000)
     assert.equal(sockets(), 1, 'one attempt, no retry loop')
 

@@ -79,10 +79,14 @@ describe('counting edits the server has not confirmed', () => {
 
     await plait.stop()
     await waitFor(() => !writer.provider.wsconnected, 'the provider noticing')
+    let failedAttempts = 0
+    const countAttempt = () => failedAttempts++
+    writer.provider.on('connection-close', countAttempt)
     text.insert(text.length, 'typed while the server was down')
     assert.equal(writer.unsynced.count, 1)
-    // nobody confirms anything while the server is away
-    await new Promise((resolve) => setTimeout(resolve, 1500))
+    // nobody confirms anything while the server is away: not even the reconnect attempts that fail
+    await waitFor(() => failedAttempts >= 2, 'two reconnect attempts to fail')
+    writer.provider.off('connection-close', countAttempt)
     assert.equal(writer.unsynced.count, 1)
 
     await plait.start()

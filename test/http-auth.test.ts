@@ -7,7 +7,7 @@ import type { Access } from '../server/auth/authenticators.js'
 import { AuthError } from '../server/auth/authenticators.js'
 import { mintToken } from '../server/cli/token-command.js'
 import { encodeAuthToken, encodeUpdate } from '../server/protocol/messages.js'
-import { RawClient, waitFor } from './helpers/clients.js'
+import { metric, RawClient, waitFor, waitForAsync } from './helpers/clients.js'
 import { removeDir, startServer, type TestServer } from './helpers/server.js'
 
 const SECRET = 'http-auth-test-secret-long-enough-for-hs256'
@@ -30,9 +30,12 @@ async function storeRoom(s: TestServer, room: string, tok: string): Promise<void
   await waitFor(() => raw.framesOf(2, 2).length === 1, `admission to ${room}`)
   const doc = new Y.Doc()
   doc.getText('t').insert(0, room)
-  const persisted = s.server.metrics.updatesPersisted
+  const persisted = await metric(s.http, 'plait_updates_persisted_total')
   raw.send(encodeUpdate(Y.encodeStateAsUpdate(doc)))
-  await waitFor(() => s.server.metrics.updatesPersisted > persisted, `${room} to be stored`)
+  await waitForAsync(
+    async () => (await metric(s.http, 'plait_updates_persisted_total')) > persisted,
+    `${room} to be stored`,
+  )
   raw.close()
 }
 

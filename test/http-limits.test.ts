@@ -126,7 +126,7 @@ describe('connections that never finish their headers', () => {
         sockets.push(raw)
         await raw.opened
       }
-      assert.equal(s.server.gateway.openSockets, 10)
+      assert.equal(await metricValue(s.port, 'plait_open_sockets'), 10)
       await openConnections(s, 1, 'the upgraded sockets to have left the count')
       for (const raw of sockets) raw.close()
     })

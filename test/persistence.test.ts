@@ -7,11 +7,14 @@ import { encodeAwarenessStates } from '../server/documents/awareness-state.js'
 import { encodeAwareness, encodeSyncStep2, encodeUpdate } from '../server/protocol/messages.js'
 import {
   connectProvider,
+  metric,
   RawClient,
+  roomState,
   synced,
   type TestProvider,
   updateOf,
   waitFor,
+  waitForAsync,
 } from './helpers/clients.js'
 import { freePort, PlaitProcess } from './helpers/plait-process.js'
 import { removeDir, runPlait, startServer, tempDir } from './helpers/server.js'
@@ -65,12 +68,34 @@ describe('persistence', () => {
     let late: TestProvider | null = null
     try {
       await synced(writer, observer)
+      // Counts writes that reached the gate: the update is applied and its write is under way.
+      let writesAtGate = 0
+      const write = store.write.bind(store)
+      store.write = (batch) => {
+        writesAtGate++
+        return write(batch)
+      }
       store.gated = true
       writer.text.insert(0, 'not yet durable')
-      await new Promise((r) => setTimeout(r, 150))
+      await waitFor(() => writesAtGate > 0, 'the write to reach the gate')
+      // Markers, relayed at once and so after anything sent before them on the same socket: the late
+      // joiner's provider sends its step 1 and then its awareness, which the observer receives after any
+      // premature broadcast; then the observer's awareness reaches the joiner after any answer to its step 1.
+      late = connectProvider(s.url, 'gate', { connect: false })
+      const joiner = late
+      // An empty awareness state is not relayed; a field makes the joiner's first awareness a marker.
+      joiner.provider.awareness.setLocalStateField('joined', true)
+      joiner.provider.connect()
+      await waitFor(
+        () => observer.provider.awareness.getStates().get(joiner.doc.clientID)?.joined === true,
+        "the joiner's awareness at the observer",
+      )
       assert.equal(observer.text.toString(), '', 'nobody sees an update before its write completes')
-      late = connectProvider(s.url, 'gate')
-      await new Promise((r) => setTimeout(r, 150))
+      observer.provider.awareness.setLocalStateField('marker', 1)
+      await waitFor(
+        () => joiner.provider.awareness.getStates().get(observer.doc.clientID)?.marker === 1,
+        "the observer's marker at the joiner",
+      )
       assert.equal(late.text.toString(), '', 'a late joiner is not sent undurable state')
       assert.equal(late.provider.synced, false)
       store.openGate()
@@ -96,7 +121,11 @@ describe('persistence', () => {
         if (event) closeCodes.push(event.code)
       })
       client.text.insert(0, 'kept across restarts')
-      await new Promise((r) => setTimeout(r, 100))
+      await waitForAsync(
+        async () =>
+          (await roomState(first.url, 'restart'))?.getText('t').toString() === 'kept across restarts',
+        'the edit to reach the server',
+      )
       const stopped = Date.now()
       const exit = await first.stop()
       assert.equal(exit?.code, 0, `exit code 0 after SIGTERM; output:\n${first.output}`)
@@ -292,7 +321,11 @@ describe('persistence', () => {
         () => observer.provider.awareness.getStates().has(31337),
         'the observer to see the awareness',
       )
-      await new Promise((r) => setTimeout(r, 100))
+      // A marker on the writer's socket: the pong follows anything the server sent it before, including
+      // an echo written when the awareness was relayed to the observer.
+      const pong = new Promise((resolve) => writer.ws.once('pong', resolve))
+      writer.ws.ping()
+      await pong
       assert.equal(writer.framesOf(1).length, 0, 'no echo while the edit is not on disk')
       store.openGate()
       await waitFor(() => writer.framesOf(1).length === 1, 'the echo once the edit is durable')
@@ -399,8 +432,12 @@ describe('persistence', () => {
       const first = updateOf(writer, () => text.insert(0, 'first '))
       const second = updateOf(writer, () => text.insert(text.length, 'second '))
       // The second depends on the first: the server holds it back, then integrates both together.
+      const heldBefore = await metric(s.http, 'plait_updates_held_back_total')
       raw.send(encodeUpdate(second))
-      await new Promise((r) => setTimeout(r, 50))
+      await waitForAsync(
+        async () => (await metric(s.http, 'plait_updates_held_back_total')) > heldBefore,
+        'the second to be held back',
+      )
       raw.send(encodeUpdate(first))
       await waitFor(() => serverText() === 'first second ', 'both to be integrated')
       const third = updateOf(writer, () => text.insert(text.length, 'third'))
@@ -570,9 +607,15 @@ describe('persistence', () => {
       assert.ok(logged, 'the failure is logged with the room name')
       // A writer cannot get in and replace the content with an empty document.
       const b = connectProvider(s.url, 'broken')
-      await new Promise((r) => setTimeout(r, 200))
+      const refusals: number[] = []
+      b.provider.on('connection-close', (event) => {
+        if (event?.code === 1011) refusals.push(event.code)
+      })
+      await waitFor(() => refusals.length > 0, 'the writer to be refused')
       b.text.insert(0, 'overwrite?')
-      await new Promise((r) => setTimeout(r, 200))
+      // The provider reconnects with the edit pending; that attempt is refused too.
+      const refused = refusals.length
+      await waitFor(() => refusals.length > refused, 'a reconnect with the edit to be refused')
       b.destroy()
       // Other rooms are unaffected.
       const other = connectProvider(s.url, 'fine')

@@ -15,10 +15,13 @@ import {
   connectProvider,
   parseServerFrame,
   RawClient,
+  roomState,
+  roomStatus,
   synced,
   type TestProvider,
   updateOf,
   waitFor,
+  waitForAsync,
 } from './helpers/clients.js'
 import { removeDir, startServer, type TestServer } from './helpers/server.js'
 
@@ -67,8 +70,8 @@ describe('sync with stock y-websocket providers', () => {
     await synced(writer)
     writer.text.insert(0, 'written before you came')
     writer.doc.getMap('m').set('k', 42)
-    await waitFor(
-      () => s.server.registry.get('late')?.doc.getMap('m').get('k') === 42,
+    await waitForAsync(
+      async () => (await roomState(s.http, 'late'))?.getMap('m').get('k') === 42,
       'the edits to reach the server',
     )
     const late = connect('late')
@@ -94,7 +97,8 @@ describe('sync with stock y-websocket providers', () => {
     await synced(a, b)
     a.text.insert(0, 'shared')
     await waitFor(() => b.text.toString() === 'shared', 'the edit to cross')
-    assert.ok(s.server.registry.get(name), 'the room is registered under its decoded name')
+    const status = await roomStatus(s.http, name)
+    assert.deepEqual([status.loaded, status.clients], [true, 2], 'the room is loaded under its decoded name')
   })
 
   test('awareness reaches others and is removed when a provider disconnects', async () => {
@@ -124,7 +128,7 @@ describe('sync with stock y-websocket providers', () => {
     dead.send(encodeAwareness(encodeAwarenessStates([{ clientID, clock: 1, state: '{"user":"ghost"}' }])))
     await waitFor(() => watcher.provider.awareness.getStates().has(clientID), 'the ghost to appear')
     // Stop reading: no pong goes back, as with a vanished laptop.
-    ;(dead.ws as unknown as { _socket: { pause(): void } })._socket.pause()
+    dead.ws.pause()
     await waitFor(
       () => !watcher.provider.awareness.getStates().has(clientID),
       'the ghost to be removed',
@@ -153,8 +157,8 @@ describe('sync with stock y-websocket providers', () => {
     await synced(writer)
     writer.text.insert(0, 'abc')
     writer.provider.awareness.setLocalStateField('n', 1)
-    await waitFor(
-      () => s.server.registry.get('frames')?.doc.getText('t').toString() === 'abc',
+    await waitForAsync(
+      async () => (await roomState(s.http, 'frames'))?.getText('t').toString() === 'abc',
       'the edit to reach the server',
     )
     const raw = new RawClient(`${s.url}/frames`)
@@ -185,8 +189,15 @@ describe('sync with stock y-websocket providers', () => {
     doc.getText('t').insert(0, 'from raw')
     raw.send(encodeUpdate(Y.encodeStateAsUpdate(doc)))
     await waitFor(() => reader.text.toString() === 'from raw', 'the provider to receive it')
-    await new Promise((r) => setTimeout(r, 50))
-    assert.equal(raw.framesOf(0, 2).length, 0, 'the sender does not get its own update back')
+    // A marker through the same path: the reader's next edit is broadcast after the raw client's, so once
+    // it reaches the raw client an echo of the raw client's own update would have arrived too.
+    reader.text.insert(reader.text.length, '!')
+    await waitFor(() => raw.framesOf(0, 2).length > 0, 'the marker to reach the sender')
+    const echoed = raw
+      .framesOf(0, 2)
+      .flatMap((f) => Y.decodeUpdate(f.payload as Uint8Array).structs)
+      .filter((struct) => struct.id.client === doc.clientID)
+    assert.equal(echoed.length, 0, 'the sender does not get its own update back')
     raw.close()
   })
 
@@ -259,6 +270,7 @@ describe('sync with stock y-websocket providers', () => {
     await synced(...writers)
     for (let i = 0; i < 100; i++) {
       writers[i % 2].text.insert(0, `${i};`)
+      // Pacing, not synchronisation: spreads the sends over several turns, as typing would.
       if (i % 10 === 9) await new Promise((r) => setTimeout(r, 1))
     }
     // "0;" … "99;": 10 × 2 + 90 × 3 characters
@@ -282,7 +294,8 @@ describe('--room-frames-per-second', () => {
       await synced(writer)
       for (let i = 0; i < 10; i++) {
         writer.text.insert(writer.text.length, `${i};`)
-        // Each edit leaves in its own frame and reaches the server in its own turn.
+        // Pacing, not synchronisation: each edit leaves in its own frame and reaches the server in its
+        // own turn.
         await new Promise((r) => setTimeout(r, 2))
       }
       const doc = new Y.Doc()

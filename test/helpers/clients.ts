@@ -161,3 +161,51 @@ export function updateOf(doc: Y.Doc, change: () => void): Uint8Array {
   change()
   return Y.encodeStateAsUpdate(doc, before)
 }
+
+/** Polls an async condition (an HTTP probe, a scrape) until it holds; fails with `what` after `timeoutMs`. */
+export async function waitForAsync(
+  condition: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+/** One series of /metrics as a number (`name` may carry labels, e.g. `x{code="1000"}`); 0 when absent,
+ * as Prometheus reads a labelled counter that has not been bumped yet. */
+export async function metric(http: string, name: string): Promise<number> {
+  const text = await (await fetch(`${http}/metrics`)).text()
+  const escaped = name.replace(/[{}"+.]/g, (c) => `\\${c}`)
+  const match = new RegExp(`^${escaped} (\\S+)$`, 'm').exec(text)
+  return match ? Number(match[1]) : 0
+}
+
+export interface RoomStatus {
+  room: string
+  exists: boolean
+  loaded: boolean
+  clients: number
+}
+
+/** What GET /api/rooms/:room says about a room (open mode, or with `token` as the bearer). */
+export async function roomStatus(http: string, room: string, token?: string): Promise<RoomStatus> {
+  const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {}
+  const response = await fetch(`${http}/api/rooms/${encodeURIComponent(room)}`, { headers })
+  if (response.status !== 200) throw new Error(`GET /api/rooms/${room}: HTTP ${response.status}`)
+  return (await response.json()) as RoomStatus
+}
+
+/** The room's document as the server holds it, through GET /api/rooms/:room/state (null: 404). */
+export async function roomState(http: string, room: string, token?: string): Promise<Y.Doc | null> {
+  const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {}
+  const response = await fetch(`${http}/api/rooms/${encodeURIComponent(room)}/state`, { headers })
+  if (response.status === 404) return null
+  if (response.status !== 200) throw new Error(`GET /api/rooms/${room}/state: HTTP ${response.status}`)
+  const doc = new Y.Doc()
+  Y.applyUpdate(doc, new Uint8Array(await response.arrayBuffer()))
+  return doc
+}
