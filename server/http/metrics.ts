@@ -1,5 +1,14 @@
-// Process metrics as plain numbers bumped on the hot path and rendered as Prometheus text on scrape.
-// No label hashing per event: counters keyed by label are plain Maps touched only on rare events.
+// Process metrics as plain numbers bumped on the hot path; prom-client reads them only at scrape time,
+// from each metric's collect(). A frame costs a field increment, never a label hash or a library call.
+// Counters keyed by label are plain Maps touched only on rare events.
+import {
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  type Histogram as PromHistogram,
+  Histogram as PromHistogramClass,
+  Registry,
+} from 'prom-client'
 
 const LATENCY_BUCKETS_MS = [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000]
 
@@ -15,18 +24,73 @@ export class Histogram {
     this.sum += valueMs
     this.count++
   }
+}
 
-  render(name: string, help: string): string {
-    const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`]
+type HistogramData = Awaited<ReturnType<PromHistogram['get']>>
+
+/**
+ * A prom-client histogram that shows a plait Histogram's counts: prom-client's own observe() hashes
+ * labels and keys buckets by stringified bounds, too much for once per broadcast. The registry reads
+ * getForPromString() (get() for JSON); both answer from the plait counts.
+ */
+class HistogramView extends PromHistogramClass {
+  private readonly view: { name: string; help: string; source: Histogram }
+
+  constructor(name: string, help: string, registry: Registry, source: Histogram) {
+    super({ name, help, buckets: LATENCY_BUCKETS_MS.map((ms) => ms / 1000), registers: [registry] })
+    this.view = { name, help, source }
+  }
+
+  override async get(): Promise<HistogramData> {
+    return this.getForPromString()
+  }
+
+  async getForPromString(): Promise<HistogramData> {
+    const { name, help, source } = this.view
+    const values: HistogramData['values'] = []
     let cumulative = 0
     LATENCY_BUCKETS_MS.forEach((bound, i) => {
-      cumulative += this.counts[i]
-      lines.push(`${name}_bucket{le="${bound / 1000}"} ${cumulative}`)
+      cumulative += source.counts[i]
+      values.push({ metricName: `${name}_bucket`, labels: { le: bound / 1000 }, value: cumulative })
     })
-    lines.push(`${name}_bucket{le="+Inf"} ${this.count}`)
-    lines.push(`${name}_sum ${this.sum / 1000}`, `${name}_count ${this.count}`)
-    return lines.join('\n')
+    values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: source.count })
+    values.push({ metricName: `${name}_sum`, labels: {}, value: source.sum / 1000 })
+    values.push({ metricName: `${name}_count`, labels: {}, value: source.count })
+    // index.d.ts types `type` as an enum, but the registry prints it: at run time it is the string.
+    const type = 'histogram' as unknown as HistogramData['type']
+    return { name, help, type, values, aggregator: 'sum', collect: () => {} }
   }
+}
+
+export interface Gauges {
+  openSockets: number
+  openHttpConnections: number
+  loadedRooms: number
+  storageOpen: boolean
+  storageReady: boolean
+}
+
+const noGauges: Gauges = {
+  openSockets: 0,
+  openHttpConnections: 0,
+  loadedRooms: 0,
+  storageOpen: false,
+  storageReady: false,
+}
+
+let processRegistry: Registry | null = null
+
+/**
+ * prom-client's default metrics (process_* and nodejs_*: CPU, memory, heap, fds, event-loop lag, GC),
+ * made once per process: they describe the process, and each set starts an event-loop-delay monitor
+ * and a GC observer that prom-client never stops, so several servers in one process share one set.
+ */
+function processMetrics(): Registry {
+  if (processRegistry === null) {
+    processRegistry = new Registry()
+    collectDefaultMetrics({ register: processRegistry })
+  }
+  return processRegistry
 }
 
 export class Metrics {
@@ -57,6 +121,15 @@ export class Metrics {
   readonly closesByCode = new Map<number, number>()
   readonly rejectedUpgrades = new Map<string, number>()
   readonly refusedHttpConnections = new Map<string, number>()
+  /** This instance's plait_* metrics: one registry per server, never prom-client's global one. */
+  readonly registry = new Registry()
+  /** What a scrape renders: the registry, or it merged with the process metrics. */
+  private scraped: Registry = this.registry
+  private gauges: () => Gauges = () => noGauges
+
+  constructor() {
+    defineMetrics(this, this.registry)
+  }
 
   countClose(code: number): void {
     this.closesByCode.set(code, (this.closesByCode.get(code) ?? 0) + 1)
@@ -70,110 +143,155 @@ export class Metrics {
     this.refusedHttpConnections.set(reason, (this.refusedHttpConnections.get(reason) ?? 0) + 1)
   }
 
-  render(gauges: {
-    openSockets: number
-    openHttpConnections: number
-    loadedRooms: number
-    storageOpen: boolean
-    storageReady: boolean
-  }): string {
-    const out: string[] = []
-    const counter = (name: string, help: string, value: number) =>
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${value}`)
-    const gauge = (name: string, help: string, value: number) =>
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`)
-    gauge('plait_open_sockets', 'WebSocket connections currently open', gauges.openSockets)
-    gauge(
-      'plait_http_connections_open',
-      'HTTP connections open and not upgraded to WebSocket',
-      gauges.openHttpConnections,
-    )
-    gauge('plait_loaded_rooms', 'Rooms currently in memory', gauges.loadedRooms)
-    gauge('plait_storage_open', '1 when the store is open and accepting writes', gauges.storageOpen ? 1 : 0)
-    gauge(
-      'plait_storage_ready',
-      '0 from a failed write until the store is reopened and proven to keep writes',
-      gauges.storageReady ? 1 : 0,
-    )
-    counter('plait_sockets_opened_total', 'WebSocket connections accepted', this.socketsOpened)
-    counter('plait_frames_in_total', 'Frames received from clients', this.framesIn)
-    counter('plait_bytes_in_total', 'Bytes received in frames from clients', this.bytesIn)
-    counter('plait_frames_out_total', 'Frames sent to clients', this.framesOut)
-    counter('plait_bytes_out_total', 'Bytes sent in frames to clients', this.bytesOut)
-    counter('plait_updates_persisted_total', 'Document updates written to storage', this.updatesPersisted)
-    counter('plait_persist_batches_total', 'Write batches (group commits) to storage', this.persistBatches)
-    counter('plait_persist_failures_total', 'Write batches that failed', this.persistFailures)
-    counter(
-      'plait_storage_failures_total',
-      'Times storage went from trusted to failing (a write failed)',
-      this.storageFailures,
-    )
-    counter(
-      'plait_storage_recoveries_total',
-      'Times failing storage was reopened and proven to keep writes',
-      this.storageRecoveries,
-    )
-    counter(
-      'plait_storage_recovery_attempts_failed_total',
-      'Reopen-and-probe attempts that failed (e.g. the disk is still full)',
-      this.storageRecoveryAttemptsFailed,
-    )
-    counter(
-      'plait_updates_unwritten_total',
-      'Updates that could not be written (their clients keep them and resend them)',
-      this.updatesUnwritten,
-    )
-    counter('plait_compactions_total', 'Room logs compacted into a snapshot', this.compactions)
-    counter(
-      'plait_socket_pauses_total',
-      'Times a socket stopped being read (over its rate, or its pre-admission queue full)',
-      this.socketPauses,
-    )
-    counter('plait_socket_paused_seconds_total', 'Time sockets spent not being read', this.pausedMs / 1000)
-    counter(
-      'plait_frames_too_large_total',
-      'Frames refused for being over --max-document-size (4413)',
-      this.framesTooLarge,
-    )
-    counter(
-      'plait_awareness_ignored_total',
-      'Awareness changes ignored because another socket owns that client id',
-      this.awarenessIgnored,
-    )
-    counter(
-      'plait_updates_held_back_total',
-      'Updates (or parts) held back because they depend on changes the room does not have',
-      this.updatesHeldBack,
-    )
-    counter(
-      'plait_held_back_dropped_total',
-      'Held-back updates dropped past their bounds (the sender was closed and resyncs)',
-      this.heldBackDropped,
-    )
-    out.push(this.persistLatency.render('plait_persist_batch_seconds', 'Time to write one batch to storage'))
-    out.push(
-      this.relayLatency.render(
-        'plait_relay_seconds',
-        'From receiving an update to broadcasting it (apply, write to disk, pacing), per broadcast',
-      ),
-    )
-    out.push(
-      '# HELP plait_socket_closes_total Sockets closed, by close code',
-      '# TYPE plait_socket_closes_total counter',
-    )
-    for (const [code, n] of this.closesByCode) out.push(`plait_socket_closes_total{code="${code}"} ${n}`)
-    out.push(
-      '# HELP plait_upgrades_rejected_total WebSocket upgrades refused before a socket existed, by reason',
-      '# TYPE plait_upgrades_rejected_total counter',
-    )
-    for (const [reason, n] of this.rejectedUpgrades)
-      out.push(`plait_upgrades_rejected_total{reason="${reason}"} ${n}`)
-    out.push(
-      '# HELP plait_http_connections_refused_total HTTP connections closed on arrival, by the cap they hit',
-      '# TYPE plait_http_connections_refused_total counter',
-    )
-    for (const [reason, n] of this.refusedHttpConnections)
-      out.push(`plait_http_connections_refused_total{reason="${reason}"} ${n}`)
-    return `${out.join('\n')}\n`
+  /** Where the gauges are read at each scrape (the server's sockets, rooms and storage). */
+  readGaugesFrom(source: () => Gauges): void {
+    this.gauges = source
   }
+
+  /** Adds the process's default metrics to what render() returns. */
+  includeProcessMetrics(): void {
+    this.scraped = Registry.merge([this.registry, processMetrics()])
+  }
+
+  /** The current gauges, for the collect() callbacks. */
+  readGauges(): Gauges {
+    return this.gauges()
+  }
+
+  get contentType(): string {
+    return this.scraped.contentType
+  }
+
+  /** Prometheus text of every metric. */
+  render(): Promise<string> {
+    return this.scraped.metrics()
+  }
+}
+
+/** Every plait_* metric, each reading its value from `m` when scraped. */
+function defineMetrics(m: Metrics, registry: Registry): void {
+  const registers = [registry]
+  const gauge = (name: string, help: string, read: (g: Gauges) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read(m.readGauges()))
+      },
+    })
+  const counter = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset()
+        this.inc(read())
+      },
+    })
+  const counterBy = (name: string, help: string, label: string, map: Map<string | number, number>) =>
+    new Counter({
+      name,
+      help,
+      registers,
+      labelNames: [label],
+      collect() {
+        this.reset()
+        for (const [value, n] of map) this.inc({ [label]: value }, n)
+      },
+    })
+  gauge('plait_open_sockets', 'WebSocket connections currently open', (g) => g.openSockets)
+  gauge(
+    'plait_http_connections_open',
+    'HTTP connections open and not upgraded to WebSocket',
+    (g) => g.openHttpConnections,
+  )
+  gauge('plait_loaded_rooms', 'Rooms currently in memory', (g) => g.loadedRooms)
+  gauge('plait_storage_open', '1 when the store is open and accepting writes', (g) => (g.storageOpen ? 1 : 0))
+  gauge(
+    'plait_storage_ready',
+    '0 from a failed write until the store is reopened and proven to keep writes',
+    (g) => (g.storageReady ? 1 : 0),
+  )
+  counter('plait_sockets_opened_total', 'WebSocket connections accepted', () => m.socketsOpened)
+  counter('plait_frames_in_total', 'Frames received from clients', () => m.framesIn)
+  counter('plait_bytes_in_total', 'Bytes received in frames from clients', () => m.bytesIn)
+  counter('plait_frames_out_total', 'Frames sent to clients', () => m.framesOut)
+  counter('plait_bytes_out_total', 'Bytes sent in frames to clients', () => m.bytesOut)
+  counter('plait_updates_persisted_total', 'Document updates written to storage', () => m.updatesPersisted)
+  counter('plait_persist_batches_total', 'Write batches (group commits) to storage', () => m.persistBatches)
+  counter('plait_persist_failures_total', 'Write batches that failed', () => m.persistFailures)
+  counter(
+    'plait_storage_failures_total',
+    'Times storage went from trusted to failing (a write failed)',
+    () => m.storageFailures,
+  )
+  counter(
+    'plait_storage_recoveries_total',
+    'Times failing storage was reopened and proven to keep writes',
+    () => m.storageRecoveries,
+  )
+  counter(
+    'plait_storage_recovery_attempts_failed_total',
+    'Reopen-and-probe attempts that failed (e.g. the disk is still full)',
+    () => m.storageRecoveryAttemptsFailed,
+  )
+  counter(
+    'plait_updates_unwritten_total',
+    'Updates that could not be written (their clients keep them and resend them)',
+    () => m.updatesUnwritten,
+  )
+  counter('plait_compactions_total', 'Room logs compacted into a snapshot', () => m.compactions)
+  counter(
+    'plait_socket_pauses_total',
+    'Times a socket stopped being read (over its rate, or its pre-admission queue full)',
+    () => m.socketPauses,
+  )
+  counter('plait_socket_paused_seconds_total', 'Time sockets spent not being read', () => m.pausedMs / 1000)
+  counter(
+    'plait_frames_too_large_total',
+    'Frames refused for being over --max-document-size (4413)',
+    () => m.framesTooLarge,
+  )
+  counter(
+    'plait_awareness_ignored_total',
+    'Awareness changes ignored because another socket owns that client id',
+    () => m.awarenessIgnored,
+  )
+  counter(
+    'plait_updates_held_back_total',
+    'Updates (or parts) held back because they depend on changes the room does not have',
+    () => m.updatesHeldBack,
+  )
+  counter(
+    'plait_held_back_dropped_total',
+    'Held-back updates dropped past their bounds (the sender was closed and resyncs)',
+    () => m.heldBackDropped,
+  )
+  new HistogramView(
+    'plait_persist_batch_seconds',
+    'Time to write one batch to storage',
+    registry,
+    m.persistLatency,
+  )
+  new HistogramView(
+    'plait_relay_seconds',
+    'From receiving an update to broadcasting it (apply, write to disk, pacing), per broadcast',
+    registry,
+    m.relayLatency,
+  )
+  counterBy('plait_socket_closes_total', 'Sockets closed, by close code', 'code', m.closesByCode)
+  counterBy(
+    'plait_upgrades_rejected_total',
+    'WebSocket upgrades refused before a socket existed, by reason',
+    'reason',
+    m.rejectedUpgrades,
+  )
+  counterBy(
+    'plait_http_connections_refused_total',
+    'HTTP connections closed on arrival, by the cap they hit',
+    'reason',
+    m.refusedHttpConnections,
+  )
 }
