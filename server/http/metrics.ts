@@ -1,66 +1,10 @@
 // Process metrics as plain numbers bumped on the hot path; prom-client reads them only at scrape time,
 // from each metric's collect(). A frame costs a field increment, never a label hash or a library call.
 // Counters keyed by label are plain Maps touched only on rare events.
-import {
-  Counter,
-  collectDefaultMetrics,
-  Gauge,
-  type Histogram as PromHistogram,
-  Histogram as PromHistogramClass,
-  Registry,
-} from 'prom-client'
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
+import { Histogram, HistogramView } from './latency-histogram.js'
 
-const LATENCY_BUCKETS_MS = [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000]
-
-export class Histogram {
-  readonly counts = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0)
-  sum = 0
-  count = 0
-
-  observe(valueMs: number): void {
-    let i = 0
-    while (i < LATENCY_BUCKETS_MS.length && valueMs > LATENCY_BUCKETS_MS[i]) i++
-    this.counts[i]++
-    this.sum += valueMs
-    this.count++
-  }
-}
-
-type HistogramData = Awaited<ReturnType<PromHistogram['get']>>
-
-/**
- * A prom-client histogram that shows a plait Histogram's counts: prom-client's own observe() hashes
- * labels and keys buckets by stringified bounds, too much for once per broadcast. The registry reads
- * getForPromString() (get() for JSON); both answer from the plait counts.
- */
-class HistogramView extends PromHistogramClass {
-  private readonly view: { name: string; help: string; source: Histogram }
-
-  constructor(name: string, help: string, registry: Registry, source: Histogram) {
-    super({ name, help, buckets: LATENCY_BUCKETS_MS.map((ms) => ms / 1000), registers: [registry] })
-    this.view = { name, help, source }
-  }
-
-  override async get(): Promise<HistogramData> {
-    return this.getForPromString()
-  }
-
-  async getForPromString(): Promise<HistogramData> {
-    const { name, help, source } = this.view
-    const values: HistogramData['values'] = []
-    let cumulative = 0
-    LATENCY_BUCKETS_MS.forEach((bound, i) => {
-      cumulative += source.counts[i]
-      values.push({ metricName: `${name}_bucket`, labels: { le: bound / 1000 }, value: cumulative })
-    })
-    values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: source.count })
-    values.push({ metricName: `${name}_sum`, labels: {}, value: source.sum / 1000 })
-    values.push({ metricName: `${name}_count`, labels: {}, value: source.count })
-    // index.d.ts types `type` as an enum, but the registry prints it: at run time it is the string.
-    const type = 'histogram' as unknown as HistogramData['type']
-    return { name, help, type, values, aggregator: 'sum', collect: () => {} }
-  }
-}
+export { Histogram }
 
 export interface Gauges {
   openSockets: number
@@ -123,8 +67,8 @@ export class Metrics {
   readonly refusedHttpConnections = new Map<string, number>()
   /** This instance's plait_* metrics: one registry per server, never prom-client's global one. */
   readonly registry = new Registry()
-  /** What a scrape renders: the registry, or it merged with the process metrics. */
-  private scraped: Registry = this.registry
+  /** The process's default metrics, rendered after this registry's; null until included. */
+  private process: Registry | null = null
   private gauges: () => Gauges = () => noGauges
 
   constructor() {
@@ -150,7 +94,7 @@ export class Metrics {
 
   /** Adds the process's default metrics to what render() returns. */
   includeProcessMetrics(): void {
-    this.scraped = Registry.merge([this.registry, processMetrics()])
+    this.process = processMetrics()
   }
 
   /** The current gauges, for the collect() callbacks. */
@@ -159,12 +103,17 @@ export class Metrics {
   }
 
   get contentType(): string {
-    return this.scraped.contentType
+    return this.registry.contentType
   }
 
-  /** Prometheus text of every metric. */
-  render(): Promise<string> {
-    return this.scraped.metrics()
+  /**
+   * Prometheus text of every metric. Two renders joined rather than a merged registry, so metrics that
+   * an embedder registers on `registry` later are scraped too.
+   */
+  async render(): Promise<string> {
+    if (this.process === null) return this.registry.metrics()
+    const [own, process] = await Promise.all([this.registry.metrics(), this.process.metrics()])
+    return `${own}\n${process}`
   }
 }
 
