@@ -131,19 +131,23 @@ export class PlaitServer {
       proxies,
       httpConnections,
     )
+    this.metrics.readGaugesFrom(() => ({
+      openSockets: this.gateway.openSockets,
+      openHttpConnections: httpConnections.open,
+      loadedRooms: this.registry.size,
+      storageOpen: this.store.isOpen,
+      storageReady: this.health.ready,
+    }))
+    this.metrics.includeProcessMetrics()
     const demoDir = join(packageRoot(), 'web-demo', 'dist')
     const httpDeps: HttpDeps = {
       isAlive: () => !this.stopping,
       isReady: () => this.isReady(),
       notReadyReason: () => this.notReadyReason(),
-      renderMetrics: () =>
-        this.metrics.render({
-          openSockets: this.gateway.openSockets,
-          openHttpConnections: httpConnections.open,
-          loadedRooms: this.registry.size,
-          storageOpen: this.store.isOpen,
-          storageReady: this.health.ready,
-        }),
+      renderMetrics: async () => ({
+        contentType: this.metrics.contentType,
+        body: await this.metrics.render(),
+      }),
       info: () => ({ name: 'plait', auth: this.authMode, pathPrefix: this.config.pathPrefix }),
       demoDir: this.config.demo ? demoDir : null,
       documents: {

@@ -12,7 +12,8 @@ export interface HttpDeps {
   isReady(): boolean
   /** Why the server is not ready, for /readyz. */
   notReadyReason(): string
-  renderMetrics(): string
+  /** Prometheus text and its content type (prom-client renders asynchronously). */
+  renderMetrics(): Promise<{ contentType: string; body: string }>
   info(): Record<string, unknown>
   /** Directory of the built demo, or null to serve no demo. */
   demoDir: string | null
@@ -32,30 +33,29 @@ const json = (status: ContentfulStatusCode, value: unknown): PlainAnswer => ({
   body: JSON.stringify(value),
 })
 
-/** GET /healthz, /readyz and /metrics: the one list both the Hono app and the plain listener answer from. */
-const probes: Record<string, (deps: HttpDeps) => PlainAnswer> = {
+/**
+ * GET /healthz, /readyz and /metrics: the one list both the Hono app and the plain listener answer from.
+ * The health probes answer at once; /metrics waits for prom-client's render.
+ */
+const probes: Record<string, (deps: HttpDeps) => PlainAnswer | Promise<PlainAnswer>> = {
   '/healthz': (deps) => (deps.isAlive() ? json(200, { status: 'ok' }) : json(503, { status: 'stopping' })),
   '/readyz': (deps) =>
     deps.isReady()
       ? json(200, { status: 'ready' })
       : json(503, { status: 'not ready', reason: deps.notReadyReason() }),
-  '/metrics': (deps) => ({
-    status: 200,
-    contentType: 'text/plain; version=0.0.4',
-    body: deps.renderMetrics(),
-  }),
+  '/metrics': async (deps) => ({ status: 200, ...(await deps.renderMetrics()) }),
 }
 
 /** The answer to GET `path` when it is a probe; null for any other path. */
-export function probeAnswer(path: string, deps: HttpDeps): PlainAnswer | null {
+export function probeAnswer(path: string, deps: HttpDeps): PlainAnswer | Promise<PlainAnswer> | null {
   return Object.hasOwn(probes, path) ? probes[path](deps) : null
 }
 
 function probesApp(deps: HttpDeps): Hono {
   const app = new Hono()
   for (const [path, answer] of Object.entries(probes)) {
-    app.get(path, (c) => {
-      const { body, status, contentType } = answer(deps)
+    app.get(path, async (c) => {
+      const { body, status, contentType } = await answer(deps)
       return c.body(body, status, { 'Content-Type': contentType })
     })
   }

@@ -18,6 +18,12 @@ function writePlain(response: ServerResponse, answer: PlainAnswer, withBody: boo
   response.end(withBody ? answer.body : undefined)
 }
 
+const internalError = (error: Error): PlainAnswer => ({
+  status: 500,
+  contentType: 'text/plain; charset=utf-8',
+  body: `internal error: ${error.message}\n`,
+})
+
 /** The path of a request target, without its query. */
 const pathOf = (url: string | undefined): string => {
   const target = url ?? '/'
@@ -33,6 +39,13 @@ export function createRequestListener(
   return (request, response) => {
     const { method } = request
     const probe = method === 'GET' || method === 'HEAD' ? probeAnswer(pathOf(request.url), deps) : null
+    if (probe instanceof Promise) {
+      probe.then(
+        (answer) => writePlain(response, answer, method === 'GET'),
+        (error: Error) => writePlain(response, internalError(error), method === 'GET'),
+      )
+      return
+    }
     if (probe !== null) {
       writePlain(response, probe, method === 'GET')
       return
@@ -44,15 +57,7 @@ export function createRequestListener(
       (listener) => listener(request, response),
       (error: Error) => {
         honoListener = null
-        writePlain(
-          response,
-          {
-            status: 500,
-            contentType: 'text/plain; charset=utf-8',
-            body: `internal error: ${error.message}\n`,
-          },
-          true,
-        )
+        writePlain(response, internalError(error), true)
       },
     )
   }

@@ -1,32 +1,42 @@
-// Process metrics as plain numbers bumped on the hot path and rendered as Prometheus text on scrape.
-// No label hashing per event: counters keyed by label are plain Maps touched only on rare events.
+// Process metrics as plain numbers bumped on the hot path; prom-client reads them only at scrape time,
+// from each metric's collect(). A frame costs a field increment, never a label hash or a library call.
+// Counters keyed by label are plain Maps touched only on rare events.
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
+import { Histogram, HistogramView } from './latency-histogram.js'
 
-const LATENCY_BUCKETS_MS = [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000]
+export { Histogram }
 
-export class Histogram {
-  readonly counts = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0)
-  sum = 0
-  count = 0
+export interface Gauges {
+  openSockets: number
+  openHttpConnections: number
+  loadedRooms: number
+  storageOpen: boolean
+  storageReady: boolean
+}
 
-  observe(valueMs: number): void {
-    let i = 0
-    while (i < LATENCY_BUCKETS_MS.length && valueMs > LATENCY_BUCKETS_MS[i]) i++
-    this.counts[i]++
-    this.sum += valueMs
-    this.count++
+const noGauges: Gauges = {
+  openSockets: 0,
+  openHttpConnections: 0,
+  loadedRooms: 0,
+  storageOpen: false,
+  storageReady: false,
+}
+
+let processRegistry: Registry | null = null
+
+/**
+ * prom-client's default metrics (process_* and nodejs_*: CPU, memory, heap, fds, event-loop lag, GC),
+ * made once per process: they describe the process, and each set starts an event-loop-delay monitor
+ * and a GC observer that prom-client never stops, so several servers in one process share one set.
+ */
+function processMetrics(): Registry {
+  if (processRegistry === null) {
+    processRegistry = new Registry()
+    // Sampling the event-loop delay every 100 ms, not prom-client's 10: at 10 an idle server woke ~100
+    // times a second (0.3 % of a core against under 0.1 % before); lag histograms need no finer grain.
+    collectDefaultMetrics({ register: processRegistry, eventLoopMonitoringPrecision: 100 })
   }
-
-  render(name: string, help: string): string {
-    const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`]
-    let cumulative = 0
-    LATENCY_BUCKETS_MS.forEach((bound, i) => {
-      cumulative += this.counts[i]
-      lines.push(`${name}_bucket{le="${bound / 1000}"} ${cumulative}`)
-    })
-    lines.push(`${name}_bucket{le="+Inf"} ${this.count}`)
-    lines.push(`${name}_sum ${this.sum / 1000}`, `${name}_count ${this.count}`)
-    return lines.join('\n')
-  }
+  return processRegistry
 }
 
 export class Metrics {
@@ -63,6 +73,15 @@ export class Metrics {
   readonly closesByCode = new Map<number, number>()
   readonly rejectedUpgrades = new Map<string, number>()
   readonly refusedHttpConnections = new Map<string, number>()
+  /** This instance's plait_* metrics: one registry per server, never prom-client's global one. */
+  readonly registry = new Registry()
+  /** The process's default metrics, rendered after this registry's; null until included. */
+  private process: Registry | null = null
+  private gauges: () => Gauges = () => noGauges
+
+  constructor() {
+    defineMetrics(this, this.registry)
+  }
 
   countClose(code: number): void {
     this.closesByCode.set(code, (this.closesByCode.get(code) ?? 0) + 1)
@@ -76,120 +95,182 @@ export class Metrics {
     this.refusedHttpConnections.set(reason, (this.refusedHttpConnections.get(reason) ?? 0) + 1)
   }
 
-  render(gauges: {
-    openSockets: number
-    openHttpConnections: number
-    loadedRooms: number
-    storageOpen: boolean
-    storageReady: boolean
-  }): string {
-    const out: string[] = []
-    const counter = (name: string, help: string, value: number) =>
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${value}`)
-    const gauge = (name: string, help: string, value: number) =>
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`)
-    gauge('plait_open_sockets', 'WebSocket connections currently open', gauges.openSockets)
-    gauge(
-      'plait_http_connections_open',
-      'HTTP connections open and not upgraded to WebSocket',
-      gauges.openHttpConnections,
-    )
-    gauge('plait_loaded_rooms', 'Rooms currently in memory', gauges.loadedRooms)
-    gauge('plait_storage_open', '1 when the store is open and accepting writes', gauges.storageOpen ? 1 : 0)
-    gauge(
-      'plait_storage_ready',
-      '0 from a failed write until the store is reopened and proven to keep writes',
-      gauges.storageReady ? 1 : 0,
-    )
-    counter('plait_sockets_opened_total', 'WebSocket connections accepted', this.socketsOpened)
-    counter('plait_frames_in_total', 'Frames received from clients', this.framesIn)
-    counter('plait_bytes_in_total', 'Bytes received in frames from clients', this.bytesIn)
-    counter('plait_frames_out_total', 'Frames sent to clients', this.framesOut)
-    counter('plait_bytes_out_total', 'Bytes sent in frames to clients', this.bytesOut)
-    counter('plait_updates_persisted_total', 'Document updates written to storage', this.updatesPersisted)
-    counter('plait_persist_batches_total', 'Write batches (group commits) to storage', this.persistBatches)
-    counter('plait_persist_failures_total', 'Write batches that failed', this.persistFailures)
-    counter(
-      'plait_storage_failures_total',
-      'Times storage went from trusted to failing (a write failed)',
-      this.storageFailures,
-    )
-    counter(
-      'plait_storage_recoveries_total',
-      'Times failing storage was reopened and proven to keep writes',
-      this.storageRecoveries,
-    )
-    counter(
-      'plait_storage_recovery_attempts_failed_total',
-      'Reopen-and-probe attempts that failed (e.g. the disk is still full)',
-      this.storageRecoveryAttemptsFailed,
-    )
-    counter(
-      'plait_updates_unwritten_total',
-      'Updates that could not be written (their clients keep them and resend them)',
-      this.updatesUnwritten,
-    )
-    counter('plait_compactions_total', 'Room logs compacted into a snapshot', this.compactions)
-    counter(
-      'plait_socket_pauses_total',
-      'Times a socket stopped being read (over its rate, or its pre-admission queue full)',
-      this.socketPauses,
-    )
-    counter('plait_socket_paused_seconds_total', 'Time sockets spent not being read', this.pausedMs / 1000)
-    counter(
-      'plait_frames_too_large_total',
-      'Frames refused for being over --max-document-size (4413)',
-      this.framesTooLarge,
-    )
-    counter(
-      'plait_awareness_ignored_total',
-      'Awareness changes ignored because another socket owns that client id',
-      this.awarenessIgnored,
-    )
-    counter(
-      'plait_updates_held_back_total',
-      'Updates (or parts) held back because they depend on changes the room does not have',
-      this.updatesHeldBack,
-    )
-    counter(
-      'plait_held_back_dropped_total',
-      'Held-back updates dropped past their bounds (the sender was closed and resyncs)',
-      this.heldBackDropped,
-    )
-    out.push(this.persistLatency.render('plait_persist_batch_seconds', 'Time to write one batch to storage'))
-    out.push(
-      this.relayLatency.render(
-        'plait_relay_seconds',
-        'From receiving an update to broadcasting it (apply, write to disk, pacing), per broadcast',
-      ),
-    )
-    out.push(
-      '# HELP plait_socket_closes_total Sockets closed, by close code',
-      '# TYPE plait_socket_closes_total counter',
-    )
-    for (const [code, n] of this.closesByCode) out.push(`plait_socket_closes_total{code="${code}"} ${n}`)
-    out.push(
-      '# HELP plait_upgrades_rejected_total WebSocket upgrades refused before a socket existed, by reason',
-      '# TYPE plait_upgrades_rejected_total counter',
-    )
-    for (const [reason, n] of this.rejectedUpgrades)
-      out.push(`plait_upgrades_rejected_total{reason="${reason}"} ${n}`)
-    out.push(
-      '# HELP plait_http_connections_refused_total HTTP connections closed on arrival, by the cap they hit',
-      '# TYPE plait_http_connections_refused_total counter',
-    )
-    for (const [reason, n] of this.refusedHttpConnections)
-      out.push(`plait_http_connections_refused_total{reason="${reason}"} ${n}`)
-    // Webhooks: failed counts attempts (each is retried); the others count events.
-    out.push(
-      '# HELP plait_webhook_deliveries_total Webhook events delivered or given up, and attempts that failed',
-      '# TYPE plait_webhook_deliveries_total counter',
-      `plait_webhook_deliveries_total{result="delivered"} ${this.webhooksDelivered}`,
-      `plait_webhook_deliveries_total{result="failed"} ${this.webhooksFailed}`,
-      `plait_webhook_deliveries_total{result="expired"} ${this.webhooksExpired}`,
-      `plait_webhook_deliveries_total{result="dropped"} ${this.webhooksDropped}`,
-    )
-    gauge('plait_webhook_queue', 'Webhook events waiting for delivery', this.webhookQueue)
-    return `${out.join('\n')}\n`
+  /** Where the gauges are read at each scrape (the server's sockets, rooms and storage). */
+  readGaugesFrom(source: () => Gauges): void {
+    this.gauges = source
   }
+
+  /** Adds the process's default metrics to what render() returns. */
+  includeProcessMetrics(): void {
+    this.process = processMetrics()
+  }
+
+  /** The current gauges, for the collect() callbacks. */
+  readGauges(): Gauges {
+    return this.gauges()
+  }
+
+  get contentType(): string {
+    return this.registry.contentType
+  }
+
+  /**
+   * Prometheus text of every metric. Two renders joined rather than a merged registry, so metrics that
+   * an embedder registers on `registry` later are scraped too.
+   */
+  async render(): Promise<string> {
+    if (this.process === null) return this.registry.metrics()
+    const [own, process] = await Promise.all([this.registry.metrics(), this.process.metrics()])
+    return `${own}\n${process}`
+  }
+}
+
+/** Every plait_* metric, each reading its value from `m` when scraped. */
+function defineMetrics(m: Metrics, registry: Registry): void {
+  const registers = [registry]
+  const gauge = (name: string, help: string, read: (g: Gauges) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read(m.readGauges()))
+      },
+    })
+  const counter = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset()
+        this.inc(read())
+      },
+    })
+  const counterBy = (name: string, help: string, label: string, map: Map<string | number, number>) =>
+    new Counter({
+      name,
+      help,
+      registers,
+      labelNames: [label],
+      collect() {
+        this.reset()
+        for (const [value, n] of map) this.inc({ [label]: value }, n)
+      },
+    })
+  gauge('plait_open_sockets', 'WebSocket connections currently open', (g) => g.openSockets)
+  gauge(
+    'plait_http_connections_open',
+    'HTTP connections open and not upgraded to WebSocket',
+    (g) => g.openHttpConnections,
+  )
+  gauge('plait_loaded_rooms', 'Rooms currently in memory', (g) => g.loadedRooms)
+  gauge('plait_storage_open', '1 when the store is open and accepting writes', (g) => (g.storageOpen ? 1 : 0))
+  gauge(
+    'plait_storage_ready',
+    '0 from a failed write until the store is reopened and proven to keep writes',
+    (g) => (g.storageReady ? 1 : 0),
+  )
+  counter('plait_sockets_opened_total', 'WebSocket connections accepted', () => m.socketsOpened)
+  counter('plait_frames_in_total', 'Frames received from clients', () => m.framesIn)
+  counter('plait_bytes_in_total', 'Bytes received in frames from clients', () => m.bytesIn)
+  counter('plait_frames_out_total', 'Frames sent to clients', () => m.framesOut)
+  counter('plait_bytes_out_total', 'Bytes sent in frames to clients', () => m.bytesOut)
+  counter('plait_updates_persisted_total', 'Document updates written to storage', () => m.updatesPersisted)
+  counter('plait_persist_batches_total', 'Write batches (group commits) to storage', () => m.persistBatches)
+  counter('plait_persist_failures_total', 'Write batches that failed', () => m.persistFailures)
+  counter(
+    'plait_storage_failures_total',
+    'Times storage went from trusted to failing (a write failed)',
+    () => m.storageFailures,
+  )
+  counter(
+    'plait_storage_recoveries_total',
+    'Times failing storage was reopened and proven to keep writes',
+    () => m.storageRecoveries,
+  )
+  counter(
+    'plait_storage_recovery_attempts_failed_total',
+    'Reopen-and-probe attempts that failed (e.g. the disk is still full)',
+    () => m.storageRecoveryAttemptsFailed,
+  )
+  counter(
+    'plait_updates_unwritten_total',
+    'Updates that could not be written (their clients keep them and resend them)',
+    () => m.updatesUnwritten,
+  )
+  counter('plait_compactions_total', 'Room logs compacted into a snapshot', () => m.compactions)
+  counter(
+    'plait_socket_pauses_total',
+    'Times a socket stopped being read (over its rate, or its pre-admission queue full)',
+    () => m.socketPauses,
+  )
+  counter('plait_socket_paused_seconds_total', 'Time sockets spent not being read', () => m.pausedMs / 1000)
+  counter(
+    'plait_frames_too_large_total',
+    'Frames refused for being over --max-document-size (4413)',
+    () => m.framesTooLarge,
+  )
+  counter(
+    'plait_awareness_ignored_total',
+    'Awareness changes ignored because another socket owns that client id',
+    () => m.awarenessIgnored,
+  )
+  counter(
+    'plait_updates_held_back_total',
+    'Updates (or parts) held back because they depend on changes the room does not have',
+    () => m.updatesHeldBack,
+  )
+  counter(
+    'plait_held_back_dropped_total',
+    'Held-back updates dropped past their bounds (the sender was closed and resyncs)',
+    () => m.heldBackDropped,
+  )
+  new HistogramView(
+    'plait_persist_batch_seconds',
+    'Time to write one batch to storage',
+    registry,
+    m.persistLatency,
+  )
+  new HistogramView(
+    'plait_relay_seconds',
+    'From receiving an update to broadcasting it (apply, write to disk, pacing), per broadcast',
+    registry,
+    m.relayLatency,
+  )
+  counterBy('plait_socket_closes_total', 'Sockets closed, by close code', 'code', m.closesByCode)
+  counterBy(
+    'plait_upgrades_rejected_total',
+    'WebSocket upgrades refused before a socket existed, by reason',
+    'reason',
+    m.rejectedUpgrades,
+  )
+  counterBy(
+    'plait_http_connections_refused_total',
+    'HTTP connections closed on arrival, by the cap they hit',
+    'reason',
+    m.refusedHttpConnections,
+  )
+  // Webhooks: failed counts attempts (each is retried); the others count events.
+  new Counter({
+    name: 'plait_webhook_deliveries_total',
+    help: 'Webhook events delivered or given up, and attempts that failed',
+    registers,
+    labelNames: ['result'],
+    collect() {
+      this.reset()
+      this.inc({ result: 'delivered' }, m.webhooksDelivered)
+      this.inc({ result: 'failed' }, m.webhooksFailed)
+      this.inc({ result: 'expired' }, m.webhooksExpired)
+      this.inc({ result: 'dropped' }, m.webhooksDropped)
+    },
+  })
+  new Gauge({
+    name: 'plait_webhook_queue',
+    help: 'Webhook events waiting for delivery',
+    registers,
+    collect() {
+      this.set(m.webhookQueue)
+    },
+  })
 }
