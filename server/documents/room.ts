@@ -323,7 +323,8 @@ export class Room implements IntakeHost<RoomMember> {
   }
 
   private compactNow(): void {
-    if (this.state === 'failed') return
+    // A discarded room's storage is being deleted: a snapshot written now would bring it back.
+    if (this.state === 'failed' || this.state === 'unloaded') return
     const compaction = this.book.startCompaction(
       this.name,
       () => encodeIntegratedState(this.doc),
@@ -353,6 +354,34 @@ export class Room implements IntakeHost<RoomMember> {
     this.doc.destroy()
     this.events.emit('unloaded', { room: this.name })
     return true
+  }
+
+  /**
+   * For a deletion: closes every member with `code`, takes no more changes and frees the memory without
+   * compacting (the caller deletes the storage next). Resolves once writes already under way are done,
+   * so none of them lands after the deletion.
+   */
+  async discard(code: number, reason: string): Promise<void> {
+    await this.ready.catch(ignore)
+    if (this.state !== 'ready' && this.state !== 'unloading') return
+    // 'unloading' refuses server edits; a member joining meanwhile is closed below as well.
+    this.state = 'unloading'
+    const closeMembers = () => {
+      const members = [...this.members]
+      this.members.clear()
+      this.intake.clear()
+      this.durability.forgetAll()
+      for (const member of members) member.close(code, reason)
+    }
+    closeMembers()
+    await this.durability.whenSettled()
+    closeMembers()
+    if (this.state !== 'unloading' && this.state !== 'ready') return
+    this.state = 'unloaded'
+    this.feed.clear()
+    this.broadcaster.stop()
+    this.doc.destroy()
+    this.events.emit('unloaded', { room: this.name })
   }
 
   /** For shutdown: closes every member with the given code, then writes and compacts. */
