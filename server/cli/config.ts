@@ -36,6 +36,8 @@ export interface Config {
   authJwks: string | null
   authIssuer: string | null
   authAudience: string | null
+  /** Bearer token for operator routes of the HTTP API (DELETE /api/docs/:room); null: none. */
+  adminToken: string | null
   allowAnonymous: boolean
   allowQueryToken: boolean
   authTimeoutMs: number
@@ -100,6 +102,7 @@ export const defaults: Config = {
   authJwks: null,
   authIssuer: null,
   authAudience: null,
+  adminToken: null,
   allowAnonymous: false,
   allowQueryToken: false,
   authTimeoutMs: 10_000,
@@ -243,6 +246,13 @@ const specs: OptionSpec[] = [
     env: 'AUTH_AUDIENCE',
     kind: 'nullable',
     help: 'required JWT aud',
+  },
+  {
+    key: 'adminToken',
+    flag: 'admin-token',
+    env: 'ADMIN_TOKEN',
+    kind: 'nullable',
+    help: 'bearer token for operator routes of the HTTP API (DELETE /api/docs/:room)',
   },
   {
     key: 'allowAnonymous',
