@@ -22,6 +22,7 @@ import { TrustedProxies } from './gateway/client-address.js'
 import { Gateway, type Verifier } from './gateway/gateway.js'
 import { createHttpApp, type HttpDeps } from './http/app.js'
 import { HttpConnections } from './http/connections.js'
+import { defaultFeedLimits, type FeedLimits } from './http/docs/deps.js'
 import { createRequestListener } from './http/listener.js'
 import { Metrics } from './http/metrics.js'
 import { createLogger, type Logger } from './logger.js'
@@ -38,6 +39,8 @@ export interface ServerOptions extends Partial<Config> {
    * or null to refuse the room (4403); sync or async. Throw AuthError(4401, …) for a bad token.
    */
   authenticate?: Authenticate
+  /** Bounds of the change feeds (GET /api/docs/:room/events); tests shorten the heartbeat. */
+  feeds?: Partial<FeedLimits>
 }
 
 /** The package root (where package.json is), from this file in server/ or dist/server/. */
@@ -70,7 +73,7 @@ export class PlaitServer {
   private closed: Promise<void> | null = null
 
   constructor(options: ServerOptions = {}) {
-    const { store, logger, authenticate, ...overrides } = options
+    const { store, logger, authenticate, feeds, ...overrides } = options
     this.config = validateConfig({ ...defaults, ...overrides })
     this.log = logger ?? createLogger(this.config.logLevel)
     const identify = authenticate ? hookIdentify(authenticate) : jwtIdentify(this.config)
@@ -129,6 +132,19 @@ export class PlaitServer {
         hasRoom: (room) => this.store.hasRoom(room),
         openRoom: (name) => this.registry.acquire(name),
         loadedRoom: (name) => this.registry.get(name),
+      },
+      docs: {
+        identify,
+        adminToken: this.config.adminToken,
+        maxDocumentBytes: this.config.maxDocumentBytes,
+        listRooms: (options) => this.store.listRooms(options),
+        hasRoom: (room) => this.store.hasRoom(room),
+        openRoom: (name) => this.registry.acquire(name),
+        loadedRoom: (name) => this.registry.get(name),
+        openDocument: (room) => this.openDocument(room),
+        deleteDocument: (room) => this.registry.delete(room, Closes.documentDeleted, 'document deleted'),
+        events: this.events,
+        feeds: { ...defaultFeedLimits, ...feeds },
       },
     }
     this.app = createHttpApp(httpDeps)

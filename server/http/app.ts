@@ -4,6 +4,7 @@ import { extname, join } from 'node:path'
 import type { HttpBindings } from '@hono/node-server'
 import { Hono } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { type DocsDeps, docsApi } from './docs/docs-app.js'
 import { type DocumentApiDeps, documentApi } from './document-api.js'
 import { withSecurityHeaders } from './security-headers.js'
 
@@ -17,6 +18,8 @@ export interface HttpDeps {
   /** Directory of the built demo, or null to serve no demo. */
   demoDir: string | null
   documents: DocumentApiDeps
+  /** /api/docs and /api/openapi.json. */
+  docs: DocsDeps
 }
 
 /** A complete answer with a text body: what the probes and /metrics send, from Hono or from Node alone. */
@@ -66,6 +69,7 @@ function apiApp(deps: HttpDeps): Hono<{ Bindings: HttpBindings }> {
   const app = new Hono<{ Bindings: HttpBindings }>()
   app.get('/info', (c) => c.json(deps.info()))
   app.route('/', documentApi(deps.documents))
+  app.route('/', docsApi(deps.docs))
   return app
 }
 
