@@ -145,6 +145,18 @@ describe('the document API in open mode', () => {
     await assertError(await fetch(`${s.http}${path('formats', '?format=xml')}`), 400, 'bad-request')
   })
 
+  test('root types named like Object.prototype keys come back as JSON properties of their own', async () => {
+    const doc = new Y.Doc()
+    doc.getText('__proto__').insert(0, 'proto')
+    doc.getMap('constructor').set('k', 1)
+    assert.equal((await post(s, 'protos', Y.encodeStateAsUpdate(doc))).status, 200)
+    const body = await (await fetch(`${s.http}${path('protos', '?format=json')}`)).text()
+    const json = JSON.parse(body)
+    assert.ok(Object.hasOwn(json, '__proto__'))
+    assert.equal(json.__proto__, 'proto')
+    assert.deepEqual(json.constructor, { k: 1 })
+  })
+
   test('a document nobody wrote is 404 and is not loaded', async () => {
     for (const query of ['', '?format=json', '?format=text&name=t']) {
       await assertError(await fetch(`${s.http}${path('never/written', query)}`), 404, 'not-found')

@@ -4,7 +4,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import { streamSSE } from 'hono/streaming'
 import * as Y from 'yjs'
 import { callerOf, type DocsEnv, requireAccess } from './caller.js'
-import type { Change, ChangeHub } from './change-hub.js'
+import type { Change, ChangeHub, Watch } from './change-hub.js'
 import type { DocsDeps } from './deps.js'
 import { documentState } from './document-state.js'
 import { ApiError, errorResponses } from './errors.js'
@@ -41,6 +41,37 @@ export const feedRoute = createRoute({
 const base64 = (bytes: Uint8Array) =>
   Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
 
+/** Where a feed starts: what it sends before going live, and the document it reads `text` from. */
+interface Start {
+  /** The whole document, when the feed starts from it (a resume the ring does not cover). */
+  full: Uint8Array | null
+  replay: Change[]
+  /** The ring position `full` and `doc` show. */
+  position: number
+  doc: Y.Doc | null
+}
+
+async function startOf(
+  deps: DocsDeps,
+  room: string,
+  watch: Watch,
+  lastEventId: string | undefined,
+  text: boolean,
+) {
+  const replay = lastEventId === undefined ? [] : watch.since(lastEventId)
+  const start: Start = { full: null, replay: replay ?? [], position: watch.seq(), doc: null }
+  if (replay !== null && !text) return start
+  const state = (await documentState(deps, room)) ?? EMPTY_UPDATE
+  // Every change up to here is in `state` (it waited until all of them were durable); a later one needs
+  // another write, so none arrived between that wait and this line.
+  start.position = watch.seq()
+  if (replay === null) start.full = state
+  if (text) start.doc = docOf(state)
+  return start
+}
+
+const EMPTY_UPDATE = new Uint8Array([0, 0])
+
 export function registerFeed(app: OpenAPIHono<DocsEnv>, deps: DocsDeps, hub: ChangeHub): void {
   app.openapi(feedRoute, async (c) => {
     const { room } = c.req.valid('param')
@@ -52,83 +83,79 @@ export function registerFeed(app: OpenAPIHono<DocsEnv>, deps: DocsDeps, hub: Cha
         'unavailable',
         `the server has its maximum of ${deps.feeds.maxFeeds} open feeds`,
       )
-    const lastEventId = c.req.header('last-event-id')
+
+    // Subscribed before the starting state is read, so no change falls between the two.
+    const queue: Change[] = []
+    let ended = false
+    let deleted = false
+    let wake: (() => void) | null = null
+    const end = () => {
+      ended = true
+      wake?.()
+    }
+    const watch = hub.watch(
+      room,
+      (change) => {
+        queue.push(change)
+        // A reader this far behind reconnects and resumes from the ring instead of growing our queue.
+        if (queue.length > deps.feeds.ringChanges) end()
+        wake?.()
+      },
+      () => {
+        deleted = true
+        end()
+      },
+    )
+    let start: Start
+    try {
+      start = await startOf(deps, room, watch, c.req.header('last-event-id'), textName !== undefined)
+    } catch (error) {
+      watch.close()
+      throw error
+    }
+    const { doc, position } = start
+    const textNow = () =>
+      doc !== null && textName !== undefined ? (textOf(doc, textName) ?? undefined) : undefined
 
     return streamSSE(c, async (stream) => {
-      const queue: Change[] = []
-      let ended = false
-      let wake: (() => void) | null = null
-      const signal = () => {
-        wake?.()
-        wake = null
-      }
-      const end = () => {
-        ended = true
-        signal()
-      }
-      const watch = hub.watch(
-        room,
-        (change) => {
-          queue.push(change)
-          // A reader this far behind reconnects and resumes from the ring instead of growing our queue.
-          if (queue.length > deps.feeds.ringChanges) end()
-          signal()
-        },
-        () => {
-          stream.writeSSE({ event: 'deleted', data: JSON.stringify({ room }) }).finally(end)
-        },
-      )
       stream.onAbort(end)
       const heartbeat = setInterval(() => stream.write(': heartbeat\n\n').catch(end), deps.feeds.heartbeatMs)
+      const send = (change: Change, text: string | undefined) =>
+        stream.writeSSE({
+          id: watch.idOf(change.seq),
+          data: JSON.stringify({ update: base64(change.update), origins: change.origins, text }),
+        })
       try {
-        const replay = lastEventId === undefined ? [] : watch.since(lastEventId)
-        let doc: Y.Doc | null = null
-        let position = watch.seq()
-        if (replay === null || textName !== undefined) {
-          const state = (await documentState(deps, room)) ?? new Uint8Array([0, 0])
-          // Every change up to now is in `state` (it waited for all of them to be durable); later ones
-          // need another write, so none can arrive before this line runs.
-          position = watch.seq()
-          doc = textName === undefined ? null : docOf(state)
-          if (replay === null) {
-            const text = doc !== null && textName !== undefined ? textOf(doc, textName) : undefined
-            const full = { update: base64(state), origins: [], full: true, text: text ?? undefined }
-            await stream.writeSSE({ id: watch.idOf(position), data: JSON.stringify(full) })
-            queue.splice(0, queue.length, ...queue.filter((change) => change.seq > position))
-          }
+        if (start.full !== null) {
+          const full = { update: base64(start.full), origins: [], full: true, text: textNow() }
+          await stream.writeSSE({ id: watch.idOf(position), data: JSON.stringify(full) })
+          // What arrived while the state was read is in it.
+          while (queue.length > 0 && queue[0].seq <= position) queue.shift()
         }
-        // Replayed changes are already in `doc`: only the last one can say what the text is now. Changes
-        // queued meanwhile are sent as well (applying one that `doc` has changes nothing).
-        for (const [i, change] of (replay ?? []).entries()) {
-          const last = i === (replay?.length ?? 0) - 1 && change.seq === position
-          await send(
-            change,
-            last && doc !== null && textName !== undefined ? textOf(doc, textName) : undefined,
-          )
+        // Replayed changes are already in `doc`: only the last one can say what the text is now.
+        for (const [i, change] of start.replay.entries()) {
+          const last = i === start.replay.length - 1 && change.seq === position
+          await send(change, last ? textNow() : undefined)
         }
-        while (!ended) {
+        // Past its end a feed stops, except that a deleted document's last changes still go out first.
+        while (!ended || (deleted && queue.length > 0)) {
           const change = queue.shift()
           if (change === undefined) {
             await new Promise<void>((resolve) => {
               wake = resolve
             })
+            wake = null
             continue
           }
-          let text: string | null | undefined
-          if (doc !== null && textName !== undefined) {
-            Y.applyUpdate(doc, change.update)
-            text = textOf(doc, textName)
-          }
-          await send(change, text)
+          // A change `doc` already has (it arrived while the state was read) changes nothing in it.
+          if (doc !== null) Y.applyUpdate(doc, change.update)
+          await send(change, textNow())
         }
+        if (deleted) await stream.writeSSE({ event: 'deleted', data: JSON.stringify({ room }) })
       } finally {
         clearInterval(heartbeat)
         watch.close()
-      }
-
-      function send(change: Change, text: string | null | undefined): Promise<void> {
-        const data = { update: base64(change.update), origins: change.origins, text: text ?? undefined }
-        return stream.writeSSE({ id: watch.idOf(change.seq), data: JSON.stringify(data) })
+        doc?.destroy()
       }
     })
   })

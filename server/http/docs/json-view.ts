@@ -34,16 +34,17 @@ export function docOf(state: Uint8Array): Y.Doc {
 
 /** Every root type: Y.Text as a string, Y.Map as an object, Y.Array as an array, XML as its string. */
 export function rootsAsJson(doc: Y.Doc): Record<string, unknown> {
-  const roots: Record<string, unknown> = {}
+  const roots: [string, unknown][] = []
   for (const name of [...doc.share.keys()].sort()) {
     const root = doc.share.get(name) as Y.AbstractType<unknown>
     const kind = root instanceof Y.Text ? 'text' : root instanceof Y.Map ? 'map' : kindOf(root)
-    if (kind === 'text') roots[name] = doc.getText(name).toString()
-    else if (kind === 'map') roots[name] = doc.getMap(name).toJSON()
-    else if (kind === 'array') roots[name] = doc.getArray(name).toJSON()
-    else roots[name] = doc.getXmlFragment(name).toString()
+    if (kind === 'text') roots.push([name, doc.getText(name).toString()])
+    else if (kind === 'map') roots.push([name, doc.getMap(name).toJSON()])
+    else if (kind === 'array') roots.push([name, doc.getArray(name).toJSON()])
+    else roots.push([name, doc.getXmlFragment(name).toString()])
   }
-  return roots
+  // Own properties whatever the names: a root named "__proto__" is a root like any other.
+  return Object.fromEntries(roots)
 }
 
 /** The plain text of the Y.Text `name` ("" when there is none); null when that root is not text. */
