@@ -374,7 +374,9 @@ export class Room implements IntakeHost<RoomMember> {
       for (const member of members) member.close(code, reason)
     }
     closeMembers()
-    await this.durability.whenSettled()
+    // An unload under way may start a compaction as it wakes: wait until nothing at all is in flight.
+    do await this.durability.whenSettled()
+    while (!this.settled)
     closeMembers()
     if (this.state !== 'unloading' && this.state !== 'ready') return
     this.state = 'unloaded'
