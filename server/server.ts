@@ -136,6 +136,7 @@ export class PlaitServer {
       docs: {
         identify,
         adminToken: this.config.adminToken,
+        allowQueryToken: this.config.allowQueryToken,
         maxDocumentBytes: this.config.maxDocumentBytes,
         listRooms: (options) => this.store.listRooms(options),
         hasRoom: (room) => this.store.hasRoom(room),

@@ -139,6 +139,33 @@ describe('the document API with JWT auth', () => {
   })
 })
 
+describe('a token in the URL', () => {
+  test('is refused with 400 unless --allow-query-token, and then opens a feed as EventSource would', async () => {
+    const strict = await startServer({ authSecret: SECRET })
+    try {
+      const tok = await token({ '*': 'read' })
+      const refused = await fetch(`${strict.http}/api/docs/x/events?token=${tok}`)
+      assert.equal(refused.status, 400)
+      assert.match((await refused.json()).message, /allow-query-token/)
+    } finally {
+      await strict.stop()
+      removeDir(strict.dataDir)
+    }
+    const lenient = await startServer({ authSecret: SECRET, allowQueryToken: true })
+    try {
+      const feed = new SseClient(`${lenient.http}/api/docs/x/events?token=${await token({ x: 'read' })}`)
+      assert.equal(await feed.opened, 200)
+      feed.close()
+      const other = new SseClient(`${lenient.http}/api/docs/y/events?token=${await token({ x: 'read' })}`)
+      assert.equal(await other.opened, 403)
+      other.close()
+    } finally {
+      await lenient.stop()
+      removeDir(lenient.dataDir)
+    }
+  })
+})
+
 describe('open mode with an operator token', () => {
   test('anyone reads and writes, but DELETE needs the operator token', async () => {
     const s = await startServer({ adminToken: ADMIN })

@@ -13,16 +13,28 @@ export interface CallerDeps {
   /** Null in open mode: everyone reads and writes. */
   identify: Identify | null
   adminToken: string | null
+  /** --allow-query-token: `?token=` is accepted too (a browser's EventSource cannot send headers). */
+  allowQueryToken: boolean
 }
 
 export type DocsEnv = { Bindings: HttpBindings }
 
 const NO_TOKEN = 'send your token as Authorization: Bearer <token>'
 
-function bearer(c: Context<DocsEnv>): string | null {
+function bearer(c: Context<DocsEnv>, deps: CallerDeps): string | null {
   const header = c.req.header('authorization')
   const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null
-  return match ? match[1] : null
+  if (match) return match[1]
+  const query = c.req.query('token')
+  if (query === undefined) return null
+  // The socket's rule: a token in the URL ends up in proxy logs, so only when the operator said so.
+  if (!deps.allowQueryToken)
+    throw new ApiError(
+      400,
+      'bad-request',
+      '?token= is not accepted (--allow-query-token); send Authorization: Bearer',
+    )
+  return query
 }
 
 /** Constant time, so the operator token cannot be guessed a byte at a time from response times. */
@@ -33,7 +45,7 @@ function isOperatorToken(token: string, adminToken: string): boolean {
 }
 
 export async function callerOf(c: Context<DocsEnv>, deps: CallerDeps): Promise<Caller> {
-  const token = bearer(c)
+  const token = bearer(c, deps)
   if (token !== null && deps.adminToken !== null && isOperatorToken(token, deps.adminToken))
     return { kind: 'operator' }
   if (deps.identify === null) return { kind: 'open' }
