@@ -110,6 +110,38 @@ describe('the document API in open mode', () => {
     assert.equal((await stateOf(s, 'gap')).getText('t').toString(), 'ab')
   })
 
+  test('each kind of missing dependency is 409: a gap, an unknown origin, a deletion of unknown items', async () => {
+    const author = new Y.Doc()
+    author.getText('t').insert(0, 'known')
+    assert.equal((await post(s, 'deps', Y.encodeStateAsUpdate(author))).status, 200)
+    // An edit built on what the room has is accepted, wherever it lands.
+    const reader = await stateOf(s, 'deps')
+    const before = Y.encodeStateVector(reader)
+    reader.getText('t').insert(2, '-')
+    assert.equal((await post(s, 'deps', Y.encodeStateAsUpdate(reader, before))).status, 200)
+    // Content the room never got, then edits that build on it.
+    author.getText('t').insert(5, ' unsent')
+    const unsent = Y.encodeStateVector(author)
+    author.getText('t').insert(12, '?')
+    const gap = Y.encodeStateAsUpdate(author, unsent)
+    const other = new Y.Doc()
+    Y.applyUpdate(other, Y.encodeStateAsUpdate(author))
+    const otherBefore = Y.encodeStateVector(other)
+    other.getText('t').insert(8, '!')
+    author.getText('t').delete(6, 3)
+    const cases: [string, Uint8Array][] = [
+      ['a gap in its own clock', gap],
+      ["an origin in another client's unsent content", Y.encodeStateAsUpdate(other, otherBefore)],
+      ['a deletion of unsent content', Y.encodeStateAsUpdate(author, Y.encodeStateVector(author))],
+    ]
+    for (const [what, update] of cases) {
+      await assertError(await post(s, 'deps', update), 409, 'missing-dependencies').catch((error) => {
+        throw new Error(`${what}: ${error.message}`)
+      })
+    }
+    assert.equal((await stateOf(s, 'deps')).getText('t').toString(), 'kn-own')
+  })
+
   test('an update over --max-document-size is 413; a body that is not octet-stream is 415', async () => {
     const doc = new Y.Doc()
     doc.getText('t').insert(0, 'x'.repeat(70 * 1024))
