@@ -272,6 +272,10 @@ describe('deleting a document', () => {
       assert.equal(provider.provider.wsconnected, false, 'it did not reconnect')
       assert.equal((await fetch(`${s.http}${path('doomed/doc')}`)).status, 404)
       assert.equal((await fetch(`${s.http}${path('doomed/doc')}`, { method: 'DELETE' })).status, 404)
+      assert.ok(
+        s.logs.lines.some((line) => line.msg === 'document deleted' && line.room === 'doomed/doc'),
+        'the deletion is logged with the room',
+      )
     } finally {
       provider.destroy()
       raw.close()

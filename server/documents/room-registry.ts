@@ -88,6 +88,7 @@ export class RoomRegistry {
         this.forget(room)
       }
       await this.store.deleteRoom(name)
+      this.log.info({ room: name, code }, 'document deleted')
     } finally {
       this.deleting.delete(name)
     }
