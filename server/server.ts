@@ -29,6 +29,7 @@ import { Gateway } from './gateway/gateway.js'
 import { HookRunner } from './hooks/hook-runner.js'
 import { createHttpApp, type HttpDeps } from './http/app.js'
 import { HttpConnections } from './http/connections.js'
+import { defaultFeedLimits } from './http/docs/deps.js'
 import { createRequestListener } from './http/listener.js'
 import { Metrics } from './http/metrics.js'
 import { createLogger, type Logger } from './logger.js'
@@ -78,7 +79,7 @@ export class PlaitServer {
   private closed: Promise<void> | null = null
 
   constructor(options: ServerOptions = {}) {
-    const { store, logger } = options
+    const { store, logger, feeds } = options
     const extensions = options.extensions ?? []
     const authenticate = options.auth?.authenticate ?? extensions.find((e) => e.authenticate)?.authenticate
     this.config = Object.freeze(resolveOptions(options))
@@ -156,6 +157,20 @@ export class PlaitServer {
         hasRoom: (room) => this.store.hasRoom(room),
         openRoom: (name) => this.registry.acquire(name),
         loadedRoom: (name) => this.registry.get(name),
+      },
+      docs: {
+        identify,
+        adminToken: this.config.adminToken,
+        allowQueryToken: this.config.allowQueryToken,
+        maxDocumentBytes: this.config.maxDocumentBytes,
+        listRooms: (options) => this.store.listRooms(options),
+        hasRoom: (room) => this.store.hasRoom(room),
+        openRoom: (name) => this.registry.acquire(name),
+        loadedRoom: (name) => this.registry.get(name),
+        openDocument: (room) => this.openDocument(room),
+        deleteDocument: (room) => this.registry.delete(room, Closes.documentDeleted, 'document deleted'),
+        events: this.events,
+        feeds: { ...defaultFeedLimits, ...feeds },
       },
     }
     this.app = createHttpApp(httpDeps)

@@ -16,6 +16,8 @@ export class RoomRegistry {
   private readonly rooms = new Map<string, Room>()
   private readonly sweeper: NodeJS.Timeout
   private readonly unloading = new Set<Promise<void>>()
+  /** Rooms whose storage is being deleted: none may load under that name until it is gone. */
+  private readonly deleting = new Set<string>()
 
   constructor(
     private readonly store: DocumentStore,
@@ -61,6 +63,7 @@ export class RoomRegistry {
 
   /** The room, loading it if needed; null when the process already holds its maximum of rooms. */
   acquire(name: string): Room | null {
+    if (this.deleting.has(name)) return null
     const existing = this.rooms.get(name)
     if (existing !== undefined && existing.state !== 'unloaded' && existing.state !== 'failed')
       return existing
@@ -71,6 +74,25 @@ export class RoomRegistry {
     const room = new Room(name, this.store, this.commit, this.options, this.events, this.log, this.onLoad)
     this.rooms.set(name, room)
     return room
+  }
+
+  /**
+   * Deletes a document: its members are closed with `code`, the room leaves memory without being written
+   * back, then its storage is deleted. While that runs the name cannot load (acquire answers null).
+   */
+  async delete(name: string, code: number, reason: string): Promise<void> {
+    this.deleting.add(name)
+    try {
+      const room = this.rooms.get(name)
+      if (room !== undefined) {
+        await room.discard(code, reason)
+        this.forget(room)
+      }
+      await this.store.deleteRoom(name)
+      this.log.info({ room: name, code }, 'document deleted')
+    } finally {
+      this.deleting.delete(name)
+    }
   }
 
   /** Storage is suspect: every loaded room fails (its clients are closed and resend); loading rooms

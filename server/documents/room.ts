@@ -282,8 +282,9 @@ export class Room implements IntakeHost<RoomMember> {
   }
 
   private compactNow(): void {
-    const snapshot = () => encodeIntegratedState(this.doc)
-    const compaction = this.state === 'failed' ? null : this.book.startCompaction(this.name, snapshot)
+    // A discarded room's storage is being deleted: a snapshot written now would bring it back.
+    if (this.state === 'failed' || this.state === 'unloaded') return
+    const compaction = this.book.startCompaction(this.name, () => encodeIntegratedState(this.doc))
     if (compaction !== null) this.commit.compact(this, compaction)
   }
 
@@ -308,6 +309,36 @@ export class Room implements IntakeHost<RoomMember> {
     this.doc.destroy()
     this.events.emit('unloaded', { room: this.name })
     return true
+  }
+
+  /**
+   * For a deletion: closes every member with `code`, takes no more changes and frees the memory without
+   * compacting (the caller deletes the storage next). Resolves once writes already under way are done,
+   * so none of them lands after the deletion.
+   */
+  async discard(code: number, reason: string): Promise<void> {
+    await this.ready.catch(ignore)
+    if (this.state !== 'ready' && this.state !== 'unloading') return
+    // 'unloading' refuses server edits; a member joining meanwhile is closed below as well.
+    this.state = 'unloading'
+    const closeMembers = () => {
+      const members = [...this.members]
+      this.members.clear()
+      this.intake.clear()
+      this.durability.forgetAll()
+      for (const member of members) member.close(code, reason)
+    }
+    closeMembers()
+    // An unload under way may start a compaction as it wakes: wait until nothing at all is in flight.
+    do await this.durability.whenSettled()
+    while (!this.settled)
+    closeMembers()
+    if (this.state !== 'unloading' && this.state !== 'ready') return
+    this.state = 'unloaded'
+    this.feed.clear()
+    this.broadcaster.stop()
+    this.doc.destroy()
+    this.events.emit('unloaded', { room: this.name })
   }
 
   /** For shutdown: closes every member with the given code, then writes and compacts. */

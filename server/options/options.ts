@@ -6,6 +6,7 @@ import type { Server as HttpServer } from 'node:http'
 import type { DocumentStore } from '../../persistence/store.js'
 import type { Authenticate } from '../auth/authenticators.js'
 import type { Extension } from '../hooks/extension.js'
+import type { FeedLimits } from '../http/docs/deps.js'
 import type { Logger } from '../logger.js'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -48,6 +49,8 @@ export interface ServerOptions {
    * requests you want plait to (its probes and /api routes) with `server.handleRequest(req, res)`.
    */
   httpServer?: HttpServer
+  /** Bounds of the change feeds (GET /api/docs/:room/events): how many, how much history, heartbeats. */
+  feeds?: Partial<FeedLimits>
   auth?: AuthOptions
   limits?: LimitOptions
   tuning?: TuningOptions
@@ -88,6 +91,8 @@ export interface AuthOptions {
   issuer?: string | null
   /** Required JWT `aud`. */
   audience?: string | null
+  /** Bearer token for the HTTP API's operator routes (DELETE /api/docs/:room); null: none. */
+  adminToken?: string | null
   /**
    * Your own access check instead of JWTs: `(token, room, request) => ({ userId, access: 'read' | 'write' })`,
    * or null to refuse the room (4403); sync or async. Throw AuthError(4401, …) for a bad token.
@@ -162,7 +167,7 @@ export interface TuningOptions {
 export const optionGroups = ['auth', 'limits', 'tuning', 'webhooks'] as const
 export type OptionGroup = (typeof optionGroups)[number]
 export const objectOptions = {
-  top: ['store', 'logger', 'extensions', 'httpServer'],
+  top: ['store', 'logger', 'extensions', 'httpServer', 'feeds'],
   auth: ['authenticate'],
 } as const
 

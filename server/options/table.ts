@@ -104,6 +104,15 @@ const serverSpecs = [
     help: 'required JWT aud claim',
   },
   {
+    key: 'adminToken',
+    at: 'auth.adminToken',
+    flag: 'admin-token',
+    env: 'ADMIN_TOKEN',
+    kind: 'nullable',
+    default: null,
+    help: 'bearer token for operator routes of the HTTP API (DELETE /api/docs/:room)',
+  },
+  {
     key: 'allowAnonymous',
     at: 'auth.allowAnonymous',
     flag: 'allow-anonymous',

@@ -12,6 +12,8 @@ export const Closes = {
   forbidden: 4403,
   /** The document (or one frame of it) is over --max-document-size; stock clients do not retry 44xx. */
   documentTooLarge: 4413,
+  /** An operator deleted the document (DELETE /api/docs/:room); stock clients do not retry 44xx. */
+  documentDeleted: 4404,
   authTimeout: 4408,
   rateLimited: 4429,
 } as const
