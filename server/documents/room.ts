@@ -241,6 +241,15 @@ export class Room implements IntakeHost<RoomMember> {
     }
   }
 
+  /**
+   * Sends `message` to `member` once every change it has sent so far is durable: a save receipt (the
+   * Hocuspocus sync status). What it sent this turn is applied first, so it counts.
+   */
+  sendWhenSaved(member: RoomMember, message: Uint8Array): void {
+    this.applyQueued()
+    this.durability.sendWhenDurable(member, message, member.lastUpdateSeq)
+  }
+
   /** Applies what members sent this turn (the group commit's step, or before an awareness broadcast). */
   applyQueued(): void {
     if (this.state === 'ready' || this.state === 'unloading') this.intake.applyQueued()
