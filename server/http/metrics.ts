@@ -72,6 +72,8 @@ export class Metrics {
 
   render(gauges: {
     openSockets: number
+    /** Sockets and the documents open on them, by framing (y-websocket: one document per socket). */
+    byProtocol?: readonly { protocol: string; sockets: number; documents: number }[]
     openHttpConnections: number
     loadedRooms: number
     storageOpen: boolean
@@ -83,6 +85,19 @@ export class Metrics {
     const gauge = (name: string, help: string, value: number) =>
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`)
     gauge('plait_open_sockets', 'WebSocket connections currently open', gauges.openSockets)
+    const byProtocol = gauges.byProtocol ?? []
+    out.push(
+      '# HELP plait_sockets_by_protocol Open WebSocket connections by framing',
+      '# TYPE plait_sockets_by_protocol gauge',
+    )
+    for (const { protocol, sockets } of byProtocol)
+      out.push(`plait_sockets_by_protocol{protocol="${protocol}"} ${sockets}`)
+    out.push(
+      '# HELP plait_open_documents Documents open on sockets, by framing',
+      '# TYPE plait_open_documents gauge',
+    )
+    for (const { protocol, documents } of byProtocol)
+      out.push(`plait_open_documents{protocol="${protocol}"} ${documents}`)
     gauge(
       'plait_http_connections_open',
       'HTTP connections open and not upgraded to WebSocket',
