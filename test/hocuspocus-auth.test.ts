@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test'
 import * as encoding from 'lib0/encoding'
 import { LevelStore } from '../persistence/level-store.js'
 import type { WriteBatch } from '../persistence/store.js'
-import type { Access } from '../server/auth/authenticators.js'
+import { type Access, AuthError } from '../server/auth/authenticators.js'
 import { mintToken } from '../server/cli/token-command.js'
 import { encodeDocumentName, withDocumentName } from '../server/protocol/hocuspocus.js'
 import { encodeAwareness, encodeQueryAwareness, encodeSyncStep1 } from '../server/protocol/messages.js'
@@ -112,6 +112,38 @@ describe('Hocuspocus providers with tokens', () => {
       reader.destroy()
       writer.destroy()
       socket.destroy()
+    }
+  })
+})
+
+describe("Hocuspocus providers with the embedder's authenticate hook", () => {
+  test('the hook decides per document; a refusal leaves the others on the socket alone', async () => {
+    const s = await startServer({
+      auth: {
+        authenticate: (given, room) => {
+          if (given !== 'letmein') throw new AuthError(4401, 'unknown token')
+          if (room.startsWith('hook/rw')) return { userId: 'ada', access: 'write' }
+          if (room.startsWith('hook/ro')) return { userId: 'ada', access: 'read' }
+          return null
+        },
+      },
+    })
+    const socket = sharedSocket(s.url)
+    const rw = hocuspocusProvider({ websocket: socket }, 'hook/rw', { token: 'letmein' })
+    const ro = hocuspocusProvider({ websocket: socket }, 'hook/ro', { token: 'letmein' })
+    const none = hocuspocusProvider({ websocket: socket }, 'hook/none', { token: 'letmein' })
+    const wrong = hocuspocusProvider({ websocket: socket }, 'hook/rw2', { token: 'guess' })
+    try {
+      await waitFor(() => rw.provider.isSynced && ro.provider.isSynced, 'the admitted ones sync')
+      await waitFor(() => none.denied.length === 1 && wrong.denied.length === 1, 'the others are told')
+      assert.deepEqual([rw.scope(), ro.scope()], ['read-write', 'readonly'])
+      assert.deepEqual([none.denied[0], wrong.denied[0]], ['no access to hook/none', 'unknown token'])
+      rw.text.insert(0, 'still fine')
+      await waitFor(() => rw.provider.unsyncedChanges === 0, 'the admitted document saves')
+    } finally {
+      for (const client of [rw, ro, none, wrong]) client.destroy()
+      socket.destroy()
+      await s.stop()
     }
   })
 })

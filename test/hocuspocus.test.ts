@@ -102,6 +102,22 @@ describe('Hocuspocus providers', () => {
     }
   })
 
+  test('with sessionAwareness, two providers of one document share a socket', async () => {
+    const socket = sharedSocket(s.url)
+    const a = hocuspocusProvider({ websocket: socket }, 'hp/session', { sessionAwareness: true })
+    const b = hocuspocusProvider({ websocket: socket }, 'hp/session', { sessionAwareness: true })
+    try {
+      await waitFor(() => isSynced(a, b), 'both sessions sync')
+      a.text.insert(0, 'a')
+      await waitFor(() => b.text.toString() === 'a', "one session's edit reaches the other")
+      assert.equal(s.server.registry.get('hp/session')?.size, 2)
+    } finally {
+      a.destroy()
+      b.destroy()
+      socket.destroy()
+    }
+  })
+
   test('a HocuspocusProvider and a y-websocket provider edit one document and see each other', async () => {
     const hp = hocuspocusProvider({ url: s.url }, 'team/notes')
     const yws = connectProvider(s.url, 'team/notes')

@@ -46,10 +46,13 @@ export class HocuspocusDocument implements RoomMember {
 
   constructor(
     private readonly socket: HocuspocusSocket,
+    /** The name its frames carry (the room, or room \0 session): what it is routed and answered by. */
+    readonly key: string,
+    /** The room it is a member of. */
     readonly name: string,
     private readonly ctx: HocuspocusContext,
   ) {
-    this.prefix = encodeDocumentName(name)
+    this.prefix = encodeDocumentName(key)
   }
 
   /** The document's first frame: its token (auth on), or anything (open mode). */
@@ -63,8 +66,15 @@ export class HocuspocusDocument implements RoomMember {
         return
       }
       this.state = 'verifying'
+      // A verdict that never comes (a hung hook) must not hold the document and its queue for ever.
+      const timer = setTimeout(() => {
+        if (this.state === 'verifying')
+          this.refuse(encodeHocuspocusPermissionDenied('no verdict on the token in time; try again'))
+      }, this.ctx.limits.authTimeoutMs)
+      timer.unref()
       verify(first.token, this.name, request).then(
         (verdict) => {
+          clearTimeout(timer)
           if (this.state !== 'verifying') return
           if (!verdict.ok) {
             this.refuse(encodeHocuspocusPermissionDenied(verdict.reason))
@@ -77,6 +87,7 @@ export class HocuspocusDocument implements RoomMember {
           this.join()
         },
         (error: unknown) => {
+          clearTimeout(timer)
           if (this.state !== 'verifying') return
           const id = this.ctx.logError({ room: this.name, conn: this.id }, error)
           this.refuse(encodeHocuspocusPermissionDenied(`authentication failed on the server (error ${id})`))
@@ -207,12 +218,12 @@ export class HocuspocusDocument implements RoomMember {
   }
 
   send(message: Uint8Array, shared = false): void {
-    if (this.state === 'open') this.socket.deliver(this.name, this.prefix, message, shared)
+    if (this.state === 'open') this.socket.deliver(this.key, this.prefix, message, shared)
   }
 
   /** Sent before the document is open (its verdict) or as it ends. */
   private reply(message: Uint8Array): void {
-    this.socket.deliver(this.name, this.prefix, message, false)
+    this.socket.deliver(this.key, this.prefix, message, false)
   }
 
   /**

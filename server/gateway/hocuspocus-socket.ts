@@ -13,6 +13,7 @@ import type { Metrics } from '../http/metrics.js'
 import { Closes, closeReason } from '../protocol/close-codes.js'
 import {
   decodeHocuspocusFrame,
+  documentOfKey,
   encodeDocumentName,
   encodeHocuspocusPermissionDenied,
   type HocuspocusClientMessage,
@@ -133,8 +134,8 @@ export class HocuspocusSocket {
     }
   }
 
-  private route(name: string, message: HocuspocusClientMessage, bytes: number): void {
-    const known = this.documents.get(name)
+  private route(key: string, message: HocuspocusClientMessage, bytes: number): void {
+    const known = this.documents.get(key)
     if (known !== undefined) {
       if (message.kind === 'close') known.end()
       else known.receive(message, bytes)
@@ -144,6 +145,7 @@ export class HocuspocusSocket {
     // With auth on, a document starts with its token: before it, nothing of it is read or answered.
     if (this.ctx.verify !== null && message.kind !== 'auth-token') return
     const max = this.ctx.limits.maxDocumentsPerSocket
+    const name = documentOfKey(key)
     const problem =
       roomNameProblem(name) ??
       (this.documents.size >= max
@@ -152,11 +154,11 @@ export class HocuspocusSocket {
     if (problem !== null) {
       // Answered only for a token (once per attach), so a flood of frames is not answered frame by frame.
       if (message.kind === 'auth-token')
-        this.deliver(name, encodeDocumentName(name), encodeHocuspocusPermissionDenied(problem), false)
+        this.deliver(key, encodeDocumentName(key), encodeHocuspocusPermissionDenied(problem), false)
       return
     }
-    const document = new HocuspocusDocument(this, name, this.ctx)
-    this.documents.set(name, document)
+    const document = new HocuspocusDocument(this, key, name, this.ctx)
+    this.documents.set(key, document)
     document.start(message, bytes)
   }
 
@@ -167,7 +169,7 @@ export class HocuspocusSocket {
   }
 
   removeDocument(document: HocuspocusDocument): void {
-    if (this.documents.get(document.name) === document) this.documents.delete(document.name)
+    if (this.documents.get(document.key) === document) this.documents.delete(document.key)
   }
 
   /** A document queues a frame until it may act; past the socket's bounds the socket is paused, then refused. */
@@ -190,19 +192,20 @@ export class HocuspocusSocket {
   dequeued(frames: number, bytes: number): void {
     this.queuedFrames -= frames
     this.queuedBytes -= bytes
-    if (this.holding && this.queuedFrames === 0) {
+    const { preAuthMaxFrames, preAuthMaxBytes } = this.ctx.limits
+    if (this.holding && this.queuedFrames < preAuthMaxFrames && this.queuedBytes < preAuthMaxBytes) {
       this.holding = false
       this.gate.releaseQueue()
     }
   }
 
-  /** Sends one document's message (`prefix` is its name's encoding); `shared`: one frame for a broadcast. */
-  deliver(name: string, prefix: Uint8Array, message: Uint8Array, shared: boolean): void {
+  /** Sends one document's message (`prefix` encodes its key); `shared`: one frame for a broadcast. */
+  deliver(key: string, prefix: Uint8Array, message: Uint8Array, shared: boolean): void {
     if (!this.mayReceive()) return
     const metrics = this.ctx.metrics
     if (shared) {
       if (this.ws.readyState !== this.ws.OPEN) return
-      const wire = sharedDocumentFrame(name, prefix, message)
+      const wire = sharedDocumentFrame(key, prefix, message)
       this.socket.write(wire)
       metrics.framesOut++
       metrics.bytesOut += prefix.byteLength + message.byteLength

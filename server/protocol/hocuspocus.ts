@@ -62,6 +62,16 @@ export function decodeHocuspocusFrame(frame: Uint8Array): HocuspocusClientFrame 
   }
 }
 
+/**
+ * The document a frame's name addresses. A v4 provider with `sessionAwareness` names it
+ * `documentName \0 sessionId` (several providers of one document on one socket); the whole name stays
+ * the key its frames are routed and answered by.
+ */
+export function documentOfKey(key: string): string {
+  const separator = key.indexOf('\0')
+  return separator === -1 ? key : key.slice(0, separator)
+}
+
 /** `varString(documentName)`: the prefix of every frame for that document, built once per document. */
 export function encodeDocumentName(document: string): Uint8Array {
   const encoder = encoding.createEncoder()

@@ -27,7 +27,7 @@ export interface HpClient {
 export function hocuspocusProvider(
   target: { url: string } | { websocket: HocuspocusProviderWebsocket },
   name: string,
-  options: { token?: string | null; doc?: Y.Doc } = {},
+  options: { token?: string | null; doc?: Y.Doc; sessionAwareness?: boolean } = {},
 ): HpClient {
   const doc = options.doc ?? new Y.Doc()
   const denied: string[] = []
@@ -36,6 +36,7 @@ export function hocuspocusProvider(
     name,
     document: doc,
     token: options.token ?? null,
+    sessionAwareness: options.sessionAwareness ?? false,
     onAuthenticationFailed: ({ reason }: { reason: string }) => denied.push(reason),
     onStateless: ({ payload }: { payload: string }) => stateless.push(payload),
   }
