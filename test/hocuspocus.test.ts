@@ -2,12 +2,15 @@
 // awareness, many documents over one socket, the same documents as y-websocket clients, stateless
 // messages, and what a malformed frame does.
 import assert from 'node:assert/strict'
+import { createServer as createHttpServer } from 'node:http'
 import { after, before, describe, test } from 'node:test'
 import * as encoding from 'lib0/encoding'
+import { createLogger } from '../server/logger.js'
 import { encodeSyncStep1 } from '../server/protocol/messages.js'
+import { createServer } from '../server/server.js'
 import { connectProvider, synced, upgradeStatus, waitFor } from './helpers/clients.js'
 import { type HpClient, hocuspocusProvider, RawHocuspocusClient, sharedSocket } from './helpers/hocuspocus.js'
-import { startServer, type TestServer } from './helpers/server.js'
+import { LogCapture, removeDir, startServer, type TestServer, tempDir } from './helpers/server.js'
 
 const isSynced = (...clients: HpClient[]) => clients.every((c) => c.provider.isSynced)
 
@@ -191,6 +194,36 @@ describe('Hocuspocus providers', () => {
     } finally {
       bad.close()
       good.close()
+    }
+  })
+})
+
+describe('Hocuspocus providers under a path prefix', () => {
+  test("attached to an app's server, the prefix alone is the base URL", async () => {
+    const app = createHttpServer((_req, res) => res.writeHead(404).end())
+    const dataDir = tempDir()
+    const plait = createServer({
+      httpServer: app,
+      pathPrefix: '/collab',
+      dataDir,
+      logger: createLogger('warn', new LogCapture()),
+    })
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve))
+    await plait.listen()
+    const { port } = app.address() as { port: number }
+    const hp = hocuspocusProvider({ url: `ws://127.0.0.1:${port}/collab` }, 'team/prefixed')
+    const yws = connectProvider(`ws://127.0.0.1:${port}/collab`, 'team/prefixed')
+    try {
+      await waitFor(() => isSynced(hp), 'the provider syncs under the prefix')
+      await synced(yws)
+      hp.text.insert(0, 'both')
+      await waitFor(() => yws.text.toString() === 'both', 'the y-websocket client gets it')
+    } finally {
+      hp.destroy()
+      yws.destroy()
+      await plait.close()
+      await new Promise((r) => app.close(r))
+      removeDir(dataDir)
     }
   })
 })
