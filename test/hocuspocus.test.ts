@@ -5,10 +5,11 @@ import assert from 'node:assert/strict'
 import { createServer as createHttpServer } from 'node:http'
 import { after, before, describe, test } from 'node:test'
 import * as encoding from 'lib0/encoding'
+import * as Y from 'yjs'
 import { createLogger } from '../server/logger.js'
-import { encodeSyncStep1 } from '../server/protocol/messages.js'
+import { encodeSyncStep1, encodeUpdate } from '../server/protocol/messages.js'
 import { createServer } from '../server/server.js'
-import { connectProvider, synced, upgradeStatus, waitFor } from './helpers/clients.js'
+import { connectProvider, synced, updateOf, upgradeStatus, waitFor } from './helpers/clients.js'
 import { type HpClient, hocuspocusProvider, RawHocuspocusClient, sharedSocket } from './helpers/hocuspocus.js'
 import { LogCapture, removeDir, startServer, type TestServer, tempDir } from './helpers/server.js'
 
@@ -171,6 +172,35 @@ describe('Hocuspocus providers', () => {
       off()
       a.destroy()
       b.destroy()
+    }
+  })
+
+  test('an update held back for missing dependencies is not acknowledged until it is stored', async () => {
+    const raw = new RawHocuspocusClient(s.url)
+    const other = new RawHocuspocusClient(s.url)
+    const source = new Y.Doc()
+    const text = source.getText('t')
+    const first = updateOf(source, () => text.insert(0, 'a'))
+    const second = updateOf(source, () => text.insert(1, 'b'))
+    const statuses = () => raw.of('hp/held').filter((m) => m.kind === 'sync-status').length
+    const step2s = () => raw.of('hp/held').filter((m) => m.kind === 'sync-step2').length
+    try {
+      await Promise.all([raw.opened, other.opened])
+      raw.send(frame('hp/held', encodeUpdate(second)))
+      // Two round trips: a wrongly early status would have left before the second answer.
+      raw.send(frame('hp/held', encodeSyncStep1(new Uint8Array([0]))))
+      raw.send(frame('hp/held', encodeSyncStep1(new Uint8Array([0]))))
+      await waitFor(() => step2s() === 2, 'two round trips')
+      assert.equal(statuses(), 0)
+      assert.equal(s.server.registry.get('hp/held')?.doc.getText('t').toString(), '')
+      // What it waits for comes from another client: its status follows once both are stored.
+      other.send(frame('hp/held', encodeUpdate(first)))
+      await waitFor(() => statuses() === 1, 'the held update acknowledged once applied and stored')
+      assert.equal(s.server.registry.get('hp/held')?.doc.getText('t').toString(), 'ab')
+    } finally {
+      raw.close()
+      other.close()
+      source.destroy()
     }
   })
 
