@@ -93,6 +93,7 @@ export class Gateway {
       limits: config,
       verify: verifier,
       events: registry.events,
+      log,
       onClosed: (socket, code, reason) => this.onConnectionClosed(socket, code, reason),
       logError: (fields, error) => this.logError(fields, error),
     }
@@ -250,6 +251,7 @@ export class Gateway {
     this.log.info(
       {
         room: connection.roomName,
+        protocol: connection instanceof HocuspocusSocket ? connection.protocol : undefined,
         conn: connection.id,
         user: connection.userId ?? undefined,
         code,

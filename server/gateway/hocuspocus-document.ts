@@ -68,8 +68,7 @@ export class HocuspocusDocument implements RoomMember {
       this.state = 'verifying'
       // A verdict that never comes (a hung hook) must not hold the document and its queue for ever.
       const timer = setTimeout(() => {
-        if (this.state === 'verifying')
-          this.refuse(encodeHocuspocusPermissionDenied('no verdict on the token in time; try again'))
+        if (this.state === 'verifying') this.deny('no verdict on the token in time; try again')
       }, this.ctx.limits.authTimeoutMs)
       timer.unref()
       verify(first.token, this.name, request).then(
@@ -77,7 +76,7 @@ export class HocuspocusDocument implements RoomMember {
           clearTimeout(timer)
           if (this.state !== 'verifying') return
           if (!verdict.ok) {
-            this.refuse(encodeHocuspocusPermissionDenied(verdict.reason))
+            this.deny(verdict.reason)
             return
           }
           this.userId = verdict.userId
@@ -90,7 +89,7 @@ export class HocuspocusDocument implements RoomMember {
           clearTimeout(timer)
           if (this.state !== 'verifying') return
           const id = this.ctx.logError({ room: this.name, conn: this.id }, error)
-          this.refuse(encodeHocuspocusPermissionDenied(`authentication failed on the server (error ${id})`))
+          this.deny(`authentication failed on the server (error ${id})`)
         },
       )
       return
@@ -126,11 +125,11 @@ export class HocuspocusDocument implements RoomMember {
     this.state = 'joining'
     const room = this.ctx.acquireRoom(this.name)
     if (room === null) {
-      this.refuse(encodeDocumentClose('the server holds its maximum number of rooms; try again later'))
+      this.closeDocument('the server holds its maximum number of rooms; try again later')
       return
     }
     if (room.size >= this.ctx.limits.maxClientsPerRoom) {
-      this.refuse(encodeDocumentClose('this room is full; try again later'))
+      this.closeDocument('this room is full; try again later')
       return
     }
     this.room = room
@@ -143,9 +142,7 @@ export class HocuspocusDocument implements RoomMember {
       (error: unknown) => {
         if (this.state !== 'joining') return
         const id = this.ctx.logError({ room: this.name, conn: this.id }, error)
-        this.refuse(
-          encodeDocumentClose(`this document could not be loaded (error ${id}); its data is untouched`),
-        )
+        this.closeDocument(`this document could not be loaded (error ${id}); its data is untouched`)
       },
     )
   }
@@ -202,23 +199,26 @@ export class HocuspocusDocument implements RoomMember {
   }
 
   // One sync status per update, each sent once everything this document sent up to it is durable. They
-  // leave after this turn's updates are applied (the group commit applies them in the same turn).
-  private acknowledgeWhenSaved(): void {
-    this.acks++
-    if (this.acksScheduled) return
+  // leave after this turn's updates are applied (the group commit applies them in the same turn). While
+  // some of its updates wait for missing dependencies none leaves: they are not stored, and they can be
+  // applied only after a change of the room, which this document is sent (see send).
+  private acknowledgeWhenSaved(more = 1): void {
+    this.acks += more
+    if (this.acksScheduled || this.acks === 0) return
     this.acksScheduled = true
     setImmediate(() => {
       this.acksScheduled = false
-      const acks = this.acks
-      this.acks = 0
       const room = this.room
       if (this.state !== 'open' || room === null) return
-      for (let i = 0; i < acks; i++) room.sendWhenSaved(this, SAVED)
+      while (this.acks > 0 && room.sendWhenSaved(this, SAVED)) this.acks--
     })
   }
 
   send(message: Uint8Array, shared = false): void {
-    if (this.state === 'open') this.socket.deliver(this.key, this.prefix, message, shared)
+    if (this.state !== 'open') return
+    this.socket.deliver(this.key, this.prefix, message, shared)
+    // Another client's update may be what this document's held-back updates waited for.
+    if (this.acks > 0 && message[0] === 0 && message[1] === 2) this.acknowledgeWhenSaved(0)
   }
 
   /** Sent before the document is open (its verdict) or as it ends. */
@@ -233,11 +233,22 @@ export class HocuspocusDocument implements RoomMember {
    */
   close(code: number, reason: string): void {
     if (this.state === 'closed') return
-    if (code >= 4000) this.refuse(encodeDocumentClose(reason))
+    if (code >= 4000) this.closeDocument(reason)
     else this.socket.close(code, reason)
   }
 
-  private refuse(message: Uint8Array): void {
+  /** Permission denied for this document (the provider reports authenticationFailed). */
+  private deny(reason: string): void {
+    this.refuse(encodeHocuspocusPermissionDenied(reason), reason)
+  }
+
+  /** This document is no longer served on the socket (the provider reports a close). */
+  private closeDocument(reason: string): void {
+    this.refuse(encodeDocumentClose(reason), reason)
+  }
+
+  private refuse(message: Uint8Array, reason: string): void {
+    this.ctx.log.info({ room: this.name, conn: this.id, socket: this.socket.id, reason }, 'document refused')
     this.reply(message)
     this.end()
   }

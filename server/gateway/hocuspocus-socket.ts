@@ -10,6 +10,7 @@ import type { AuthVerdict } from '../auth/verdict.js'
 import type { DocumentEvents } from '../documents/events.js'
 import type { Room } from '../documents/room.js'
 import type { Metrics } from '../http/metrics.js'
+import type { Logger } from '../logger.js'
 import { Closes, closeReason } from '../protocol/close-codes.js'
 import {
   decodeHocuspocusFrame,
@@ -42,6 +43,7 @@ export interface HocuspocusContext {
   /** The verdict on a token for one document; null when auth is off. */
   readonly verify: ((token: string, room: string, request: IncomingMessage) => Promise<AuthVerdict>) | null
   readonly events: DocumentEvents
+  readonly log: Logger
   acquireRoom(name: string): Room | null
   onClosed(socket: HocuspocusSocket, code: number, reason: string): void
   logError(fields: { room?: string; conn: number }, error: unknown): string
