@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test'
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
 import { createLogger } from '../server/logger.js'
-import { encodeSyncStep1, encodeUpdate } from '../server/protocol/messages.js'
+import { encodeQueryAwareness, encodeSyncStep1, encodeUpdate } from '../server/protocol/messages.js'
 import { createServer } from '../server/server.js'
 import { connectProvider, synced, updateOf, upgradeStatus, waitFor } from './helpers/clients.js'
 import { type HpClient, hocuspocusProvider, RawHocuspocusClient, sharedSocket } from './helpers/hocuspocus.js'
@@ -54,9 +54,10 @@ describe('Hocuspocus providers', () => {
     }
   })
 
-  test('awareness goes both ways', async () => {
+  test('awareness goes both ways, and query awareness is answered', async () => {
     const a = hocuspocusProvider({ url: s.url }, 'hp/aware')
     const b = hocuspocusProvider({ url: s.url }, 'hp/aware')
+    let raw: RawHocuspocusClient | null = null
     try {
       await waitFor(() => isSynced(a, b), 'sync')
       a.provider.setAwarenessField('user', { name: 'Ada' })
@@ -64,9 +65,22 @@ describe('Hocuspocus providers', () => {
       const names = (c: HpClient) =>
         [...(c.provider.awareness?.getStates().values() ?? [])].map((state) => state.user?.name).sort()
       await waitFor(() => names(a).join() === 'Ada,Bo' && names(b).join() === 'Ada,Bo', 'both states on both')
+      // Query awareness: a raw socket's join brings every state, and so does each query after it.
+      raw = new RawHocuspocusClient(s.url)
+      const r = raw
+      await r.opened
+      r.send(frame('hp/aware', encodeSyncStep1(new Uint8Array([0]))))
+      await waitFor(() => r.of('hp/aware').some((m) => m.kind === 'awareness'), 'the states on joining')
+      const before = r.of('hp/aware').filter((m) => m.kind === 'awareness').length
+      r.send(frame('hp/aware', encodeQueryAwareness()))
+      await waitFor(
+        () => r.of('hp/aware').filter((m) => m.kind === 'awareness').length > before,
+        'the states again, asked for',
+      )
     } finally {
       a.destroy()
       b.destroy()
+      raw?.close()
     }
   })
 
