@@ -152,8 +152,14 @@ describe("Hocuspocus providers with the embedder's authenticate hook", () => {
 class GatedStore extends LevelStore {
   gated = false
   readonly held: (() => void)[] = []
+  /** The next write fails as a full disk would. */
+  failNextWrite = false
   override async write(batch: WriteBatch): Promise<void> {
     if (this.gated) await new Promise<void>((resolve) => this.held.push(resolve))
+    if (this.failNextWrite) {
+      this.failNextWrite = false
+      throw new Error('No space left on device')
+    }
     return super.write(batch)
   }
   openGate(): void {
@@ -182,6 +188,31 @@ describe('Hocuspocus saved means saved', () => {
       client.destroy()
       store.openGate()
       await s.stop()
+      removeDir(dataDir)
+    }
+  })
+
+  test('a failed write closes the socket unacknowledged; the provider reconnects and its edit is saved', async () => {
+    const dataDir = tempDir()
+    const store = new GatedStore(dataDir)
+    const s = await startServer({ store }, dataDir)
+    const writer = hocuspocusProvider({ url: s.url }, 'fail/doc')
+    const observer = hocuspocusProvider({ url: s.url }, 'fail/doc')
+    const closes: number[] = []
+    writer.provider.on('close', ({ event }: { event: { code: number } }) => closes.push(event.code))
+    try {
+      await waitFor(() => writer.provider.isSynced && observer.provider.isSynced, 'sync')
+      store.failNextWrite = true
+      writer.text.insert(0, 'must survive')
+      await waitFor(() => closes.includes(1011), 'the writer closed with 1011')
+      assert.ok(writer.provider.unsyncedChanges > 0, 'never acknowledged')
+      assert.equal(observer.text.toString(), '', 'the unwritten edit reached no one')
+      await waitFor(() => observer.text.toString() === 'must survive', 'the edit after the reconnect', 20_000)
+      await waitFor(() => writer.provider.unsyncedChanges === 0, 'acknowledged once written')
+    } finally {
+      writer.destroy()
+      observer.destroy()
+      await s.stop().catch(() => {})
       removeDir(dataDir)
     }
   })
