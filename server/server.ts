@@ -26,6 +26,8 @@ import { StoreHealth } from './documents/store-health.js'
 import { warmUpYjs } from './documents/yjs-state.js'
 import { TrustedProxies } from './gateway/client-address.js'
 import { Gateway } from './gateway/gateway.js'
+import { HocuspocusDocument } from './gateway/hocuspocus-document.js'
+import { countByProtocol } from './gateway/socket-counts.js'
 import { HookRunner } from './hooks/hook-runner.js'
 import { createHttpApp, type HttpDeps } from './http/app.js'
 import { HttpConnections } from './http/connections.js'
@@ -37,6 +39,7 @@ import { observeDocuments } from './observers.js'
 import type { ServerOptions } from './options/options.js'
 import { type Config, ConfigError, checkAuth, resolveOptions } from './options/resolve.js'
 import { Closes } from './protocol/close-codes.js'
+import { encodeStateless } from './protocol/hocuspocus.js'
 import { roomNameProblem } from './protocol/room-name.js'
 import { Webhooks } from './webhooks/webhooks.js'
 
@@ -134,6 +137,7 @@ export class PlaitServer {
     )
     this.metrics.readGaugesFrom(() => ({
       openSockets: this.gateway.openSockets,
+      byProtocol: countByProtocol(this.gateway.connections),
       openHttpConnections: httpConnections.open,
       loadedRooms: this.registry.size,
       storageOpen: this.store.isOpen,
@@ -199,8 +203,11 @@ export class PlaitServer {
 
   // Attached to someone else's server, only upgrades under the path prefix are plait's.
   private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const prefix = `${this.config.pathPrefix}/`
-    if (this.attached && !(request.url ?? '').startsWith(prefix)) return
+    const prefix = this.config.pathPrefix
+    const url = request.url ?? ''
+    // The prefix alone is the Hocuspocus base URL; under it, y-websocket rooms.
+    const ours = url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`)
+    if (this.attached && !ours) return
     this.gateway.handleUpgrade(request, socket, head)
   }
 
@@ -214,6 +221,24 @@ export class PlaitServer {
     if (problem !== null) throw new Error(problem)
     if (!this.isReady()) throw new Error(`the server is not ready: ${this.notReadyReason()}`)
     return this.registry.open(room)
+  }
+
+  /**
+   * Sends a stateless message (a Hocuspocus provider's `onStateless`) to every Hocuspocus client of a
+   * loaded room; returns how many got it. y-websocket clients have no such message. Providers' own
+   * stateless messages arrive as the `stateless` document event (and the onStateless hook).
+   */
+  sendStateless(room: string, payload: string): number {
+    const members = this.registry.get(room)?.members
+    if (members === undefined) return 0
+    const message = encodeStateless(payload)
+    let sent = 0
+    for (const member of members) {
+      if (!(member instanceof HocuspocusDocument)) continue
+      member.send(message, true)
+      sent++
+    }
+    return sent
   }
 
   isReady(): boolean {

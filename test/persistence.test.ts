@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import * as Y from 'yjs'
 import { LevelStore } from '../persistence/level/level-store.js'
-import type { WriteBatch, WriteResult } from '../persistence/store.js'
+
 import { encodeAwarenessStates } from '../server/documents/awareness-state.js'
 import { encodeAwareness, encodeSyncStep2, encodeUpdate } from '../server/protocol/messages.js'
 import {
@@ -16,6 +16,7 @@ import {
   waitFor,
   waitForAsync,
 } from './helpers/clients.js'
+import { GatedStore } from './helpers/gated-store.js'
 import { freePort, PlaitProcess } from './helpers/plait-process.js'
 import { removeDir, runPlait, startServer, tempDir } from './helpers/server.js'
 
@@ -31,30 +32,6 @@ async function readStored(dataDir: string, room: string) {
     return { stored, text: doc.getText('t').toString() }
   } finally {
     await store.close()
-  }
-}
-
-/** LevelDB whose reads and writes wait until the test opens the gate: a very slow disk. */
-class GatedStore extends LevelStore {
-  gated = false
-  /** The next write fails as a full disk would. */
-  failNextWrite = false
-  private held: (() => void)[] = []
-  override async write(batch: WriteBatch): Promise<WriteResult> {
-    if (this.gated) await new Promise<void>((resolve) => this.held.push(resolve))
-    if (this.failNextWrite) {
-      this.failNextWrite = false
-      throw new Error('No space left on device')
-    }
-    return super.write(batch)
-  }
-  override async load(room: string) {
-    if (this.gated) await new Promise<void>((resolve) => this.held.push(resolve))
-    return super.load(room)
-  }
-  openGate(): void {
-    this.gated = false
-    for (const release of this.held.splice(0)) release()
   }
 }
 

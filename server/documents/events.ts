@@ -22,6 +22,8 @@ export interface DocumentEventMap {
   heldBack: { room: string; updates: number }
   heldBackDropped: { room: string; updates: number }
   awarenessIgnored: { room: string; changes: number }
+  /** A Hocuspocus provider's stateless message (sendStateless) for this room; nothing is stored. */
+  stateless: { room: string; origin: Origin; payload: string }
 }
 
 export type DocumentEventName = keyof DocumentEventMap

@@ -97,6 +97,11 @@ export class HeldBack<Owner> {
     return applied
   }
 
+  /** Whether anything `owner` sent is held back. */
+  holdsFrom(owner: Owner): boolean {
+    return this.held.some((entry) => entry.owner === owner)
+  }
+
   /** Forgets what `owner` held back (it left, or went over the bounds); returns how many. */
   dropOwnedBy(owner: Owner): number {
     const dropped = this.held.filter((entry) => entry.owner === owner)

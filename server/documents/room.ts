@@ -185,6 +185,19 @@ export class Room implements IntakeHost<RoomMember> {
     }
   }
 
+  /**
+   * Sends `message` to `member` once every change it has sent so far is durable: a save receipt (the
+   * Hocuspocus sync status). What it sent this turn is applied first, so it counts. Returns false, sending
+   * nothing, while some of what it sent is held back for missing dependencies (so not stored): ask again
+   * once the room has changed.
+   */
+  sendWhenSaved(member: RoomMember, message: Uint8Array): boolean {
+    this.applyQueued()
+    if (this.intake.holdsBackFrom(member)) return false
+    this.durability.sendWhenDurable(member, message, member.lastUpdateSeq)
+    return true
+  }
+
   /** Applies what members sent this turn (the group commit's step, or before an awareness broadcast). */
   applyQueued(): void {
     if (this.state === 'ready' || this.state === 'unloading') this.intake.applyQueued()

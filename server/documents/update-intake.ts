@@ -71,6 +71,11 @@ export class UpdateIntake<Member extends IntakeMember> {
     }
   }
 
+  /** Whether something `member` sent waits for missing dependencies (so is not stored). */
+  holdsBackFrom(member: Member): boolean {
+    return this.held.size > 0 && this.held.holdsFrom(member)
+  }
+
   /** The member left: what it held back goes (it resends it with its next sync). */
   leave(member: Member): void {
     if (this.held.size > 0) this.held.dropOwnedBy(member)

@@ -14,6 +14,7 @@ import {
   ProtocolError,
 } from '../protocol/messages.js'
 import { AdmissionQueue } from './admission-queue.js'
+import { nextMemberId } from './member-id.js'
 import type { RateLimits } from './rate-budget.js'
 import { ReadGate } from './read-gate.js'
 import { sharedFrame } from './ws-frame.js'
@@ -40,10 +41,8 @@ export interface ConnectionContext {
 // still applied, so a shutdown loses nothing that reached the socket.
 type ConnectionState = 'authenticating' | 'verifying' | 'joining' | 'open' | 'draining' | 'closing' | 'closed'
 
-let nextId = 1
-
 export class Connection implements RoomMember {
-  readonly id = nextId++
+  readonly id = nextMemberId()
   readonly openedAt = Date.now()
   state: ConnectionState
   canWrite = true

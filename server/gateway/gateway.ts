@@ -1,9 +1,10 @@
 // The WebSocket side of the port: checks an upgrade before a socket exists (room name, origin, per-IP
-// limits), hands accepted sockets to Connections, and runs the one heartbeat timer for all of them.
+// limits), hands accepted sockets to Connections (a room in the path: y-websocket) or HocuspocusSockets
+// (the base URL: Hocuspocus framing), and runs the one heartbeat timer for all of them.
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import type { RawData, WebSocket, WebSocketServer } from 'ws'
+import type { WebSocket, WebSocketServer } from 'ws'
 import type { AuthVerdict, Verifier } from '../auth/verdict.js'
 import type { Config } from '../cli/config.js'
 import { wsModule } from '../commonjs.js'
@@ -12,38 +13,17 @@ import type { HttpConnections } from '../http/connections.js'
 import type { Metrics } from '../http/metrics.js'
 import type { Logger } from '../logger.js'
 import { Closes } from '../protocol/close-codes.js'
-import { parseRoomName } from '../protocol/room-name.js'
+import { parseUpgradeTarget } from '../protocol/room-name.js'
 import { AddressLimits } from './address-limits.js'
 import { clientAddress, type TrustedProxies } from './client-address.js'
 import { Connection, type ConnectionContext } from './connection.js'
 import { documentSocketClass } from './document-socket.js'
 import { handshakeProblem } from './handshake.js'
+import { type HocuspocusContext, HocuspocusSocket } from './hocuspocus-socket.js'
+import { attachListeners, connectionFor } from './socket-listeners.js'
 
-const connectionOf = Symbol('plait.connection')
-type TaggedSocket = WebSocket & { [connectionOf]: Connection }
-
-// Shared listeners (this = the socket), so a socket costs no closures of its own.
-const connectionFor = (ws: WebSocket) => (ws as TaggedSocket)[connectionOf]
-function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-  // perMessageDeflate is off and binaryType is the default, so data is a single Buffer.
-  connectionFor(this).receive(data as Buffer, isBinary)
-}
-function onPong(this: WebSocket): void {
-  connectionFor(this).awaitingPong = false
-}
-function onClose(this: WebSocket, code: number, reason: Buffer): void {
-  connectionFor(this).closed(code, reason.toString())
-}
-function onError(this: WebSocket, error: Error & { code?: string }): void {
-  // ws closes the socket itself after a protocol error; without this listener Node would crash.
-  const code =
-    error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
-      ? Closes.documentTooLarge
-      : error.code === 'WS_ERR_INVALID_UTF8'
-        ? Closes.invalidPayload
-        : Closes.protocolError
-  connectionFor(this).noteSocketError(code)
-}
+/** An accepted socket, whichever framing it speaks. */
+export type GatewaySocket = Connection | HocuspocusSocket
 
 // Module-level: a closure made in handleUpgrade would share its scope, keeping the request alive for
 // the socket's whole life (~1.5 KB per idle socket).
@@ -61,14 +41,15 @@ const statusText: Record<number, string> = {
 }
 
 export class Gateway {
-  readonly connections = new Set<Connection>()
+  readonly connections = new Set<GatewaySocket>()
   private readonly wss: WebSocketServer
   private readonly heartbeat: NodeJS.Timeout
   private readonly authSweep: NodeJS.Timeout | null
   // Sockets still waiting for their verdict: the auth-timeout sweep looks only at these, not at every socket.
-  private readonly awaitingVerdict = new Set<Connection>()
+  private readonly awaitingVerdict = new Set<GatewaySocket>()
   private readonly limits: AddressLimits
   private readonly context: ConnectionContext
+  private readonly hocuspocus: HocuspocusContext
   private accepting = true
 
   constructor(
@@ -102,14 +83,17 @@ export class Gateway {
       verify: verifier === null ? null : (token, connection) => this.verify(token, connection),
       acquireRoom: (name) => registry.acquire(name),
       onClosed: (connection, code, reason) => this.onConnectionClosed(connection, code, reason),
-      logError: (connection, error) => {
-        const id = Math.random().toString(36).slice(2, 10)
-        this.log.error(
-          { errorId: id, room: connection.roomName, conn: connection.id, err: error },
-          'connection error',
-        )
-        return id
-      },
+      logError: (connection, error) =>
+        this.logError({ room: connection.roomName, conn: connection.id }, error),
+    }
+    this.hocuspocus = {
+      ...this.context,
+      limits: config,
+      verify: verifier,
+      events: registry.events,
+      log,
+      onClosed: (socket, code, reason) => this.onConnectionClosed(socket, code, reason),
+      logError: (fields, error) => this.logError(fields, error),
     }
     this.heartbeat = setInterval(() => this.beat(), config.heartbeatMs)
     this.heartbeat.unref()
@@ -117,10 +101,16 @@ export class Gateway {
     this.authSweep?.unref()
   }
 
+  private logError(fields: { room?: string; conn: number }, error: unknown): string {
+    const id = Math.random().toString(36).slice(2, 10)
+    this.log.error({ errorId: id, ...fields, err: error }, 'connection error')
+    return id
+  }
+
   /** A frame over --max-document-size: logged with its room and counted; returns the close reason. */
   private frameTooBig(ws: WebSocket, bytes: number | null): string {
     const limit = this.config.maxDocumentBytes
-    const connection = connectionFor(ws) as Connection | undefined
+    const connection = connectionFor(ws) as GatewaySocket | undefined
     this.metrics.framesTooLarge++
     this.log.warn(
       { room: connection?.roomName, conn: connection?.id, bytes: bytes ?? undefined, limit },
@@ -155,6 +145,12 @@ export class Gateway {
       return
     }
     const { room, ip, queryToken } = admitted
+    if (room === null) {
+      // Hocuspocus framing: each document sends its own token message (a URL token is not used).
+      this.limits.socketOpened(ip)
+      this.wss.handleUpgrade(request, socket, head, (ws) => this.acceptHocuspocus(ws, socket, request, ip))
+      return
+    }
     if (queryToken !== null)
       this.log.warn({ room }, 'token accepted from the URL query (--allow-query-token)')
     this.limits.socketOpened(ip)
@@ -170,13 +166,13 @@ export class Gateway {
     request: IncomingMessage,
   ):
     | { status: number; reason: string; metric: string }
-    | { room: string; ip: string; queryToken: string | null } {
+    | { room: string | null; ip: string; queryToken: string | null } {
     if (!this.accepting) return { status: 503, reason: 'the server is shutting down', metric: 'shutdown' }
     if (!this.isReady()) return { status: 503, reason: 'storage is not open', metric: 'not-ready' }
     const ip = clientAddress(request, this.proxies)
     const badHandshake = handshakeProblem(request)
     if (badHandshake !== null) return { status: 400, reason: badHandshake, metric: 'bad-handshake' }
-    const parsed = parseRoomName(request.url ?? '/', this.config.pathPrefix)
+    const parsed = parseUpgradeTarget(request.url ?? '/', this.config.pathPrefix)
     if (!parsed.ok) return { status: 400, reason: parsed.reason, metric: 'bad-room' }
     const origin = request.headers.origin
     const origins = this.config.allowedOrigins
@@ -198,7 +194,7 @@ export class Gateway {
       }
       queryToken = new URLSearchParams(parsed.query).get('token')
     }
-    return { room: parsed.room, ip, queryToken }
+    return { room: parsed.protocol === 'hocuspocus' ? null : parsed.room, ip, queryToken }
   }
 
   private refuse(socket: Duplex, status: number, reason: string, metric: string): void {
@@ -220,21 +216,32 @@ export class Gateway {
     queryToken: string | null,
   ): void {
     this.metrics.socketsOpened++
-    const tagged = ws as TaggedSocket
     const connection = new Connection(ws, socket, room, ip, this.context)
-    tagged[connectionOf] = connection
     if (this.verifier !== null) this.requests.set(connection, request)
-    this.connections.add(connection)
-    if (connection.state === 'authenticating' || connection.state === 'verifying')
-      this.awaitingVerdict.add(connection)
-    ws.on('message', onMessage)
-    ws.on('pong', onPong)
-    ws.on('close', onClose)
-    ws.on('error', onError)
+    this.listen(ws, connection)
     if (queryToken !== null) connection.receiveQueryToken(queryToken)
   }
 
-  private onConnectionClosed(connection: Connection, code: number, reason: string): void {
+  private acceptHocuspocus(ws: WebSocket, socket: Duplex, request: IncomingMessage, ip: string): void {
+    this.metrics.socketsOpened++
+    const connection = new HocuspocusSocket(
+      ws,
+      socket,
+      ip,
+      this.verifier === null ? null : request,
+      this.hocuspocus,
+    )
+    this.listen(ws, connection)
+  }
+
+  private listen(ws: WebSocket, connection: GatewaySocket): void {
+    attachListeners(ws, connection)
+    this.connections.add(connection)
+    if (connection.state === 'authenticating' || connection.state === 'verifying')
+      this.awaitingVerdict.add(connection)
+  }
+
+  private onConnectionClosed(connection: GatewaySocket, code: number, reason: string): void {
     this.connections.delete(connection)
     this.awaitingVerdict.delete(connection)
     this.limits.socketClosed(connection.ip)
@@ -242,6 +249,7 @@ export class Gateway {
     this.log.info(
       {
         room: connection.roomName,
+        protocol: connection instanceof HocuspocusSocket ? connection.protocol : undefined,
         conn: connection.id,
         user: connection.userId ?? undefined,
         code,

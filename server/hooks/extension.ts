@@ -29,6 +29,8 @@ export interface Extension {
   onUnload?(event: DocumentEventMap['unloaded']): void | Promise<void>
   /** Awareness states a member changed (their client ids). */
   onAwareness?(event: DocumentEventMap['awareness']): void | Promise<void>
+  /** A Hocuspocus provider's stateless message; answer with `server.sendStateless(room, payload)`. */
+  onStateless?(event: DocumentEventMap['stateless']): void | Promise<void>
 }
 
 /** Which document event each hook follows. */
@@ -39,4 +41,5 @@ export const hookEvents = {
   onDisconnect: 'disconnected',
   onUnload: 'unloaded',
   onAwareness: 'awareness',
+  onStateless: 'stateless',
 } as const satisfies Partial<Record<keyof Extension, keyof DocumentEventMap>>

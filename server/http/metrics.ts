@@ -8,6 +8,8 @@ export { Histogram }
 
 export interface Gauges {
   openSockets: number
+  /** Sockets and the documents open on them, by framing (y-websocket: one document per socket). */
+  byProtocol: readonly { protocol: string; sockets: number; documents: number }[]
   openHttpConnections: number
   loadedRooms: number
   storageOpen: boolean
@@ -16,6 +18,7 @@ export interface Gauges {
 
 const noGauges: Gauges = {
   openSockets: 0,
+  byProtocol: [],
   openHttpConnections: 0,
   loadedRooms: 0,
   storageOpen: false,
@@ -159,6 +162,19 @@ function defineMetrics(m: Metrics, registry: Registry): void {
       },
     })
   gauge('plait_open_sockets', 'WebSocket connections currently open', (g) => g.openSockets)
+  const byProtocol = (name: string, help: string, read: (p: Gauges['byProtocol'][number]) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      labelNames: ['protocol'],
+      collect() {
+        this.reset()
+        for (const entry of m.readGauges().byProtocol) this.set({ protocol: entry.protocol }, read(entry))
+      },
+    })
+  byProtocol('plait_sockets_by_protocol', 'Open WebSocket connections by framing', (p) => p.sockets)
+  byProtocol('plait_open_documents', 'Documents open on sockets, by framing', (p) => p.documents)
   gauge(
     'plait_http_connections_open',
     'HTTP connections open and not upgraded to WebSocket',

@@ -121,6 +121,8 @@ export interface LimitOptions {
   maxRooms?: number
   /** Sockets in one room (1013 past it). */
   maxClientsPerRoom?: number
+  /** Documents one Hocuspocus socket (many documents over one socket) may have open at once. */
+  maxDocumentsPerSocket?: number
   /** Awareness client ids one socket may control. */
   maxAwarenessPerSocket?: number
   /** Largest awareness state (one client's presence, JSON) a socket may send (1007 past it). */

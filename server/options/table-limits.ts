@@ -46,6 +46,16 @@ export const limitSpecs = [
     help: 'sockets in one room; past it 1013',
   },
   {
+    key: 'maxDocumentsPerSocket',
+    at: 'limits.maxDocumentsPerSocket',
+    flag: 'max-documents-per-socket',
+    env: 'MAX_DOCUMENTS_PER_SOCKET',
+    kind: 'int',
+    default: 256,
+    positive: true,
+    help: 'documents one Hocuspocus socket may open at once; past it a new one is refused (permission denied)',
+  },
+  {
     key: 'maxAwarenessPerSocket',
     at: 'limits.maxAwarenessPerSocket',
     flag: 'max-awareness-per-socket',

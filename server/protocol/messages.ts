@@ -46,7 +46,7 @@ export class ProtocolError extends Error {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
-function readUint(decoder: decoding.Decoder, what: string): number {
+export function readUint(decoder: decoding.Decoder, what: string): number {
   try {
     return decoding.readVarUint(decoder)
   } catch {
@@ -65,7 +65,7 @@ function readBytes(decoder: decoding.Decoder, what: string): Uint8Array {
   return decoding.readUint8Array(decoder, length)
 }
 
-function readString(decoder: decoding.Decoder, what: string): string {
+export function readString(decoder: decoding.Decoder, what: string): string {
   const bytes = readBytes(decoder, what)
   try {
     return utf8.decode(bytes)

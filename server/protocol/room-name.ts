@@ -26,6 +26,25 @@ export function parseRoomName(target: string, pathPrefix: string): RoomNameResul
   return invalid === null ? { ok: true, room, query } : { ok: false, reason: invalid }
 }
 
+export type UpgradeTarget =
+  | { ok: true; protocol: 'y-websocket'; room: string; query: string }
+  | { ok: true; protocol: 'hocuspocus'; query: string }
+  | { ok: false; reason: string }
+
+/**
+ * Which framing a socket speaks, from its upgrade target: the server's base URL (the prefix alone, with or
+ * without a trailing /) carries Hocuspocus frames, which name their document; any longer path names a
+ * room and carries y-websocket frames.
+ */
+export function parseUpgradeTarget(target: string, pathPrefix: string): UpgradeTarget {
+  const queryStart = target.indexOf('?')
+  const path = queryStart === -1 ? target : target.slice(0, queryStart)
+  if (path === pathPrefix || path === `${pathPrefix}/`)
+    return { ok: true, protocol: 'hocuspocus', query: queryStart === -1 ? '' : target.slice(queryStart + 1) }
+  const parsed = parseRoomName(target, pathPrefix)
+  return parsed.ok ? { ...parsed, protocol: 'y-websocket' } : parsed
+}
+
 /** Why a decoded room name is not allowed, or null when it is (1..256 bytes of UTF-8, no control characters). */
 export function roomNameProblem(room: string): string | null {
   if (room.length === 0) return 'the room name is empty'
