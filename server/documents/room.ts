@@ -272,14 +272,9 @@ export class Room implements IntakeHost<RoomMember> {
       { room: this.name, err: error },
       'write failed; closing the room so clients resend their edits',
     )
-    const members = [...this.members]
-    this.members.clear()
     this.durability.failed(error)
-    this.broadcaster.stop()
-    this.intake.clear()
-    this.feed.clear()
-    for (const member of members) member.close(Closes.internalError, storageFailingReason)
-    this.doc.destroy()
+    this.expelAll(Closes.internalError, storageFailingReason)
+    this.free()
     this.events.emit('failed', { room: this.name, error })
     this.durability.notify()
   }
@@ -318,8 +313,7 @@ export class Room implements IntakeHost<RoomMember> {
     await this.durability.whenSettled()
     if (this.members.size > 0 || this.holds > 0 || this.state !== 'unloading') return false
     this.state = 'unloaded'
-    this.broadcaster.stop()
-    this.doc.destroy()
+    this.free()
     this.events.emit('unloaded', { room: this.name })
     return true
   }
@@ -334,36 +328,40 @@ export class Room implements IntakeHost<RoomMember> {
     if (this.state !== 'ready' && this.state !== 'unloading') return
     // 'unloading' refuses server edits; a member joining meanwhile is closed below as well.
     this.state = 'unloading'
-    const closeMembers = () => {
-      const members = [...this.members]
-      this.members.clear()
-      this.intake.clear()
-      this.durability.forgetAll()
-      for (const member of members) member.close(code, reason)
-    }
-    closeMembers()
+    this.expelAll(code, reason)
     // An unload under way may start a compaction as it wakes: wait until nothing at all is in flight.
     do await this.durability.whenSettled()
     while (!this.settled)
-    closeMembers()
+    this.expelAll(code, reason)
     if (this.state !== 'unloading' && this.state !== 'ready') return
     this.state = 'unloaded'
-    this.feed.clear()
-    this.broadcaster.stop()
-    this.doc.destroy()
+    this.free()
     this.events.emit('unloaded', { room: this.name })
   }
 
   /** For shutdown: closes every member with the given code, then writes and compacts. */
   async shutdown(code: number, reason: string): Promise<void> {
     this.applyQueued()
+    this.expelAll(code, reason)
+    if (this.state === 'ready' || this.state === 'unloading') await this.unload()
+  }
+
+  /** Closes every member with `code`; what they sent but the room did not apply yet is dropped. */
+  private expelAll(code: number, reason: string): void {
     const members = [...this.members]
     this.members.clear()
+    this.intake.clear()
     this.durability.forgetAll()
     for (const member of members) {
       this.awareness.states.removeOwnedBy(member)
       member.close(code, reason)
     }
-    if (this.state === 'ready' || this.state === 'unloading') await this.unload()
+  }
+
+  /** The memory of a room that will not be used again. */
+  private free(): void {
+    this.broadcaster.stop()
+    this.feed.clear()
+    this.doc.destroy()
   }
 }
