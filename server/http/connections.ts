@@ -16,6 +16,12 @@ const refusals = {
   total: { status: '503 Service Unavailable', body: 'the server holds its maximum of open connections' },
 } as const
 
+const trackedBy = Symbol('plait.httpConnections')
+type TrackedSocket = Socket & { [trackedBy]?: HttpConnections }
+function releaseOnClose(this: Socket): void {
+  ;(this as TrackedSocket)[trackedBy]?.release(this)
+}
+
 export class HttpConnections {
   private readonly perAddress = new Map<string, number>()
   // The address each counted socket is counted under ('' for a trusted proxy, counted in the total only).
@@ -61,8 +67,12 @@ export class HttpConnections {
     }
     this.counted.set(socket, key)
     this.total++
-    if (key !== '') this.perAddress.set(key, fromPeer + 1)
-    socket.once('close', () => this.release(socket))
+    if (key !== '')
+      this.perAddress.set(key, fromPeer + 1)
+      // One shared listener, removed when the socket leaves HTTP: a closure per connection would live as
+      // long as the WebSocket it becomes.
+    ;(socket as TrackedSocket)[trackedBy] = this
+    socket.on('close', releaseOnClose)
   }
 
   /** The socket left HTTP: it closed, or became a WebSocket (the per-address socket limits count it then). */
@@ -70,6 +80,8 @@ export class HttpConnections {
     const key = this.counted.get(socket)
     if (key === undefined) return
     this.counted.delete(socket)
+    socket.off('close', releaseOnClose)
+    delete (socket as TrackedSocket)[trackedBy]
     this.total--
     if (key === '') return
     const count = (this.perAddress.get(key) ?? 1) - 1
