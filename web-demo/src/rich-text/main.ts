@@ -2,6 +2,7 @@ import type { Editor } from '@tiptap/core'
 import { mountPresenceList } from '../shared/presence-list.js'
 import { startPageChrome } from '../shared/start-page.js'
 import { renderStatusBadge } from '../shared/status-badge.js'
+import { watchCaretLabels } from './caret-labels.js'
 import { openHocuspocusSession } from './hocuspocus-session.js'
 import { mountRichEditor } from './rich-editor.js'
 
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
   const parent = document.getElementById('rich-editor')
   if (parent === null) throw new Error('page is missing #rich-editor')
   const editor = mountRichEditor(parent, session.doc, session.provider, chrome.identity())
+  watchCaretLabels(parent, session.awareness)
   // the caret extension owns the awareness 'user' field: rename through it
   chrome.onRename((identity) => editor.commands.updateUser(identity))
   session.status.subscribe((current) => {
