@@ -30,7 +30,7 @@ describe('the demo files', () => {
     const html = await page.text()
     const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(html)?.[1]
     assert.ok(script, 'the page loads a script bundle')
-    for (const path of ['/', '/whiteboard/', `/${script}`, '/sw.js', '/favicon.svg']) {
+    for (const path of ['/', '/whiteboard/', '/rich-text/', `/${script}`, '/sw.js', '/favicon.svg']) {
       const response = await fetch(`${s.http}${path}`)
       assert.equal(response.status, 200, path)
       const csp = response.headers.get('content-security-policy') ?? ''

@@ -39,6 +39,14 @@ const pages: PageSpec[] = [
     style: 'styles/whiteboard.css',
     fragment: 'whiteboard/page.html',
   },
+  {
+    name: 'rich-text',
+    title: 'plait — rich text',
+    dir: 'rich-text',
+    script: 'rich-text/main.ts',
+    style: 'styles/rich-text.css',
+    fragment: 'rich-text/page.html',
+  },
 ]
 
 /** Maps each entry point (path relative to web-demo/) to its hashed output file (path relative to dist). */

@@ -5,7 +5,7 @@ import type { MiddlewareHandler } from 'hono'
 const contentSecurityPolicy = [
   "default-src 'self'",
   "script-src 'self'",
-  // CodeMirror mounts its theme as a <style> element and y-codemirror colours remote cursors with style
+  // CodeMirror and Tiptap mount their styles as <style> elements and remote cursors are coloured with style
   // attributes; a stylesheet cannot run code, scripts stay 'self' only.
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data:",

@@ -75,8 +75,22 @@ function mountRoomControls(room: string, roomPrefix: string): void {
   }
 }
 
-/** Everything the editor and the whiteboard share: room, token, identity, connection, badge, presence. */
-export async function startPage(options: PageOptions): Promise<Page> {
+/** What every demo page has before it opens a connection: its room, your identity and a token if needed. */
+export interface PageChrome {
+  room: string
+  identity: () => Identity
+  /** The token to connect with; null on a server without auth. */
+  token: () => string | null
+  /** Asks for another token after the server refused one, and keeps it. */
+  askForNewToken: (title: string, message: string) => Promise<string>
+  /** Called with the new identity when you change your name. */
+  onRename: (listener: (identity: Identity) => void) => void
+  badge: HTMLElement
+  detailLine: HTMLElement
+}
+
+/** The room bar, tabs, name field and token dialog, shared by every page whatever provider it uses. */
+export async function startPageChrome(options: PageOptions): Promise<PageChrome> {
   registerOfflineShell(options.appBase)
   for (const tab of document.querySelectorAll<HTMLElement>('.tabs a')) {
     if (document.body.classList.contains(`page-${tab.dataset.tab}`)) tab.setAttribute('aria-current', 'page')
@@ -89,6 +103,12 @@ export async function startPage(options: PageOptions): Promise<Page> {
   let identity = loadIdentity()
   const nameInput = element<HTMLInputElement>('#your-name')
   nameInput.value = identity.name
+  const renameListeners: ((identity: Identity) => void)[] = []
+  nameInput.addEventListener('change', () => {
+    identity = renameIdentity(identity, nameInput.value)
+    nameInput.value = identity.name
+    for (const listener of renameListeners) listener(identity)
+  })
 
   const info = await fetchServerInfo(options.appBase)
   let token = info.auth === 'token' ? (link.token ?? loadSavedToken()) : null
@@ -103,32 +123,42 @@ export async function startPage(options: PageOptions): Promise<Page> {
     )
     saveToken(token)
   }
+  return {
+    room: link.room,
+    identity: () => identity,
+    token: () => token,
+    askForNewToken: async (title, message) => {
+      token = await askForToken(title, message)
+      saveToken(token)
+      return token
+    },
+    onRename: (listener) => renameListeners.push(listener),
+    badge,
+    detailLine: element('#status-detail'),
+  }
+}
 
+/** Everything the editor and the whiteboard share: room, token, identity, connection, badge, presence. */
+export async function startPage(options: PageOptions): Promise<Page> {
+  const chrome = await startPageChrome(options)
   let status: SessionStatusTracker | null = null
   const session = await openSession({
-    room: link.room,
+    room: chrome.room,
     appBase: options.appBase,
-    identity,
-    token: () => token,
+    identity: chrome.identity(),
+    token: chrome.token,
     onAuthenticated: (scope) => status?.setScope(scope),
     onAuthError: async (error) => {
       status?.setAuthError(error)
-      const { title, message } = refusal(error, link.room)
-      token = await askForToken(title, message)
-      saveToken(token)
+      const { title, message } = refusal(error, chrome.room)
+      await chrome.askForNewToken(title, message)
       status?.setAuthError(null)
       session.provider.connect()
     },
   })
   status = new SessionStatusTracker(session)
-  const detailLine = element('#status-detail')
-  status.subscribe((current) => renderStatusBadge(badge, detailLine, current))
+  status.subscribe((current) => renderStatusBadge(chrome.badge, chrome.detailLine, current))
   mountPresenceList(element('#presence'), session.awareness)
-
-  nameInput.addEventListener('change', () => {
-    identity = renameIdentity(identity, nameInput.value)
-    nameInput.value = identity.name
-    session.awareness.setLocalStateField('user', identity)
-  })
-  return { session, status, identity: () => identity }
+  chrome.onRename((identity) => session.awareness.setLocalStateField('user', identity))
+  return { session, status, identity: chrome.identity }
 }
