@@ -6,7 +6,7 @@ import type { WebSocket } from 'ws'
 import type { AuthVerdict } from '../auth/verdict.js'
 import type { Room, RoomMember } from '../documents/room.js'
 import type { Metrics } from '../http/metrics.js'
-import { Closes, closeReason } from '../protocol/close-codes.js'
+import { Closes } from '../protocol/close-codes.js'
 import {
   decodeClientMessage,
   encodeAuthenticated,
@@ -14,9 +14,8 @@ import {
   ProtocolError,
 } from '../protocol/messages.js'
 import { AdmissionQueue } from './admission-queue.js'
-import { nextMemberId } from './member-id.js'
 import type { RateLimits } from './rate-budget.js'
-import { ReadGate } from './read-gate.js'
+import { SocketBase } from './socket-base.js'
 import { sharedFrame } from './ws-frame.js'
 
 /** What a connection needs from the gateway that accepted it; shared by all connections. */
@@ -41,35 +40,22 @@ export interface ConnectionContext {
 // still applied, so a shutdown loses nothing that reached the socket.
 type ConnectionState = 'authenticating' | 'verifying' | 'joining' | 'open' | 'draining' | 'closing' | 'closed'
 
-export class Connection implements RoomMember {
-  readonly id = nextMemberId()
-  readonly openedAt = Date.now()
+export class Connection extends SocketBase<ConnectionState> implements RoomMember {
   state: ConnectionState
   canWrite = true
   lastUpdateSeq = 0
   userId: string | null = null
   room: Room | null = null
-  /** Set by the heartbeat; cleared by any pong or frame. */
-  awaitingPong = false
-  /** Close deadline while authenticating (ms since epoch). */
-  readonly authDeadline: number
   private queue: AdmissionQueue | null = null
-  private readonly gate: ReadGate
-  // Buffered bytes that belong to whole-document frames (sync step 2) sent to this socket: a first sync
-  // may be far larger than --max-buffered and must not count as falling behind while it drains.
-  private wholeStateBytes = 0
-  private closeCode = 0
 
   constructor(
-    readonly ws: WebSocket,
-    /** The socket under `ws`: broadcasts write their prebuilt frames to it directly. */
-    private readonly socket: Duplex,
+    ws: WebSocket,
+    socket: Duplex,
     readonly roomName: string,
     readonly ip: string,
     private readonly ctx: ConnectionContext,
   ) {
-    this.authDeadline = this.openedAt + ctx.limits.authTimeoutMs
-    this.gate = new ReadGate(ws, ctx.rate, ctx.metrics, this.openedAt)
+    super(ws, socket, ctx)
     const admitted = ctx.verify === null
     this.state = admitted ? 'joining' : 'authenticating'
     if (admitted) this.joinRoom()
@@ -214,89 +200,26 @@ export class Connection implements RoomMember {
     }
   }
 
-  /**
-   * Sends a message to an admitted socket; a socket too far behind is closed instead (1013). A `shared`
-   * message goes to many sockets now: its frame is built once and written to each socket as-is (ws never
-   * queues frames here, no compression, so writing to its socket keeps the order).
-   */
+  /** Sends a message to an admitted socket; `shared`: the same message goes to many sockets now. */
   send(message: Uint8Array, shared = false): void {
-    if (!this.mayReceive()) return
-    if (shared) {
-      if (this.ws.readyState !== this.ws.OPEN) return
-      this.socket.write(sharedFrame(message))
-      this.ctx.metrics.framesOut++
-      this.ctx.metrics.bytesOut += message.byteLength
-      return
-    }
-    this.sendRaw(message)
-    // A sync step 2 is the document: everything buffered up to its end may drain at the client's pace.
-    if (message[0] === 0 && message[1] === 1) this.wholeStateBytes = this.ws.bufferedAmount
-  }
-
-  /** Whether this socket takes frames now; one too far behind is closed here instead (1013). */
-  private mayReceive(): boolean {
-    if (this.state !== 'open') return false
-    const buffered = this.ws.bufferedAmount
-    // Buffers drain in order, so what is left of a whole-document frame is at most what is buffered.
-    if (this.wholeStateBytes > buffered) this.wholeStateBytes = buffered
-    if (buffered - this.wholeStateBytes > this.ctx.limits.maxBufferedBytes) {
-      this.close(Closes.tryAgainLater, 'client is not reading fast enough')
-      // Its buffer is what we want to free: do not wait for a close handshake it will not read.
-      setTimeout(() => this.ws.terminate(), 1000).unref()
-      return false
-    }
-    return true
+    if (this.state !== 'open' || !this.writable()) return
+    const wholeState = message[0] === 0 && message[1] === 1
+    this.write(message, message.byteLength, shared ? sharedFrame(message) : null, wholeState)
   }
 
   private sendRaw(frame: Uint8Array): void {
-    this.ws.send(frame)
-    this.ctx.metrics.framesOut++
-    this.ctx.metrics.bytesOut += frame.byteLength
+    this.write(frame, frame.byteLength, null, false)
   }
 
-  /**
-   * Closes the socket. With `drain` (a restart), an open socket stays in its room until the client
-   * answers the close: what it sent before it saw the close is still applied and stored.
-   */
-  close(code: number, reason: string, drain = false): void {
-    if (this.state === 'closing' || this.state === 'closed' || this.state === 'draining') return
-    this.closeCode = code
-    this.gate.open()
-    if (drain && this.state === 'open') {
-      this.state = 'draining'
-    } else {
-      this.state = 'closing'
-      this.queue = null
-      this.leaveRoom()
-    }
-    this.ws.close(code, closeReason(reason))
-  }
-
-  /** Heartbeat found it dead, or shutdown: drop it without a handshake. */
-  terminate(): void {
-    if (this.closeCode === 0) this.closeCode = Closes.abnormal
-    this.ws.terminate()
-  }
-
-  /** ws reported a protocol violation (bad RSV bits, oversized frame…) and is closing the socket. */
-  noteSocketError(code: number): void {
-    if (this.closeCode === 0) this.closeCode = code
-  }
-
-  /** The socket is gone (ws 'close' event). */
-  closed(code: number, reason: string): void {
-    if (this.state === 'closed') return
-    this.state = 'closed'
+  protected leave(): void {
     this.queue = null
-    this.gate.open()
-    this.leaveRoom()
-    this.ctx.onClosed(this, this.closeCode || code, reason)
-  }
-
-  private leaveRoom(): void {
     const room = this.room
     if (room === null) return
     this.room = null
     room.leave(this)
+  }
+
+  protected reportClosed(code: number, reason: string): void {
+    this.ctx.onClosed(this, code, reason)
   }
 }

@@ -11,7 +11,7 @@ import type { DocumentEvents } from '../documents/events.js'
 import type { Room } from '../documents/room.js'
 import type { Metrics } from '../http/metrics.js'
 import type { Logger } from '../logger.js'
-import { Closes, closeReason } from '../protocol/close-codes.js'
+import { Closes } from '../protocol/close-codes.js'
 import {
   decodeHocuspocusFrame,
   documentOfKey,
@@ -23,9 +23,8 @@ import {
 import { ProtocolError } from '../protocol/messages.js'
 import { roomNameProblem } from '../protocol/room-name.js'
 import { HocuspocusDocument } from './hocuspocus-document.js'
-import { nextMemberId } from './member-id.js'
 import type { RateLimits } from './rate-budget.js'
-import { ReadGate } from './read-gate.js'
+import { SocketBase } from './socket-base.js'
 import { encodeBinaryFrame } from './ws-frame.js'
 
 /** What a Hocuspocus socket and its documents need from the gateway; shared by all of them. */
@@ -74,37 +73,28 @@ function sharedDocumentFrame(name: string, prefix: Uint8Array, message: Uint8Arr
   return sharedWire
 }
 
-export class HocuspocusSocket {
-  readonly id = nextMemberId()
+export class HocuspocusSocket extends SocketBase<SocketState> {
   readonly protocol = 'hocuspocus'
-  readonly openedAt = Date.now()
   /** A Hocuspocus socket has no one room (logs name its documents one by one). */
   readonly roomName = undefined
   state: SocketState
   /** The last user verified on this socket, for its close log line. */
   userId: string | null = null
-  awaitingPong = false
-  readonly authDeadline: number
   private readonly documents = new Map<string, HocuspocusDocument>()
-  private readonly gate: ReadGate
-  // See Connection: what is buffered of a whole-document frame drains at the client's pace.
-  private wholeStateBytes = 0
-  private closeCode = 0
   // Frames the documents hold until their verdicts (or rooms), in all: one bound for the whole socket.
   private queuedFrames = 0
   private queuedBytes = 0
   private holding = false
 
   constructor(
-    readonly ws: WebSocket,
-    private readonly socket: Duplex,
+    ws: WebSocket,
+    socket: Duplex,
     readonly ip: string,
     /** The upgrade request, for the auth hook of every document (null without auth). */
     readonly request: IncomingMessage | null,
     private readonly ctx: HocuspocusContext,
   ) {
-    this.authDeadline = this.openedAt + ctx.limits.authTimeoutMs
-    this.gate = new ReadGate(ws, ctx.rate, ctx.metrics, this.openedAt)
+    super(ws, socket, ctx)
     this.state = ctx.verify === null ? 'open' : 'authenticating'
   }
 
@@ -203,32 +193,10 @@ export class HocuspocusSocket {
 
   /** Sends one document's message (`prefix` encodes its key); `shared`: one frame for a broadcast. */
   deliver(key: string, prefix: Uint8Array, message: Uint8Array, shared: boolean): void {
-    if (!this.mayReceive()) return
-    const metrics = this.ctx.metrics
-    if (shared) {
-      if (this.ws.readyState !== this.ws.OPEN) return
-      const wire = sharedDocumentFrame(key, prefix, message)
-      this.socket.write(wire)
-      metrics.framesOut++
-      metrics.bytesOut += prefix.byteLength + message.byteLength
-      return
-    }
-    this.ws.send(withDocumentName(prefix, message))
-    metrics.framesOut++
-    metrics.bytesOut += prefix.byteLength + message.byteLength
-    if (message[0] === 0 && message[1] === 1) this.wholeStateBytes = this.ws.bufferedAmount
-  }
-
-  private mayReceive(): boolean {
-    if (this.state !== 'open' && this.state !== 'authenticating') return false
-    const buffered = this.ws.bufferedAmount
-    if (this.wholeStateBytes > buffered) this.wholeStateBytes = buffered
-    if (buffered - this.wholeStateBytes > this.ctx.limits.maxBufferedBytes) {
-      this.close(Closes.tryAgainLater, 'client is not reading fast enough')
-      setTimeout(() => this.ws.terminate(), 1000).unref()
-      return false
-    }
-    return true
+    if ((this.state !== 'open' && this.state !== 'authenticating') || !this.writable()) return
+    const bytes = prefix.byteLength + message.byteLength
+    if (shared) this.write(message, bytes, sharedDocumentFrame(key, prefix, message), false)
+    else this.write(withDocumentName(prefix, message), bytes, null, message[0] === 0 && message[1] === 1)
   }
 
   /** A frame this socket cannot accept, or an error handling it: the socket closes, other sockets carry on. */
@@ -241,34 +209,12 @@ export class HocuspocusSocket {
     this.close(Closes.internalError, `internal error (error ${id})`)
   }
 
-  close(code: number, reason: string, drain = false): void {
-    if (this.state === 'closing' || this.state === 'closed' || this.state === 'draining') return
-    this.closeCode = code
-    this.gate.open()
-    if (drain && this.state === 'open') {
-      this.state = 'draining'
-    } else {
-      this.state = 'closing'
-      this.endDocuments()
-    }
-    this.ws.close(code, closeReason(reason))
-  }
-
-  terminate(): void {
-    if (this.closeCode === 0) this.closeCode = Closes.abnormal
-    this.ws.terminate()
-  }
-
-  noteSocketError(code: number): void {
-    if (this.closeCode === 0) this.closeCode = code
-  }
-
-  closed(code: number, reason: string): void {
-    if (this.state === 'closed') return
-    this.state = 'closed'
-    this.gate.open()
+  protected leave(): void {
     this.endDocuments()
-    this.ctx.onClosed(this, this.closeCode || code, reason)
+  }
+
+  protected reportClosed(code: number, reason: string): void {
+    this.ctx.onClosed(this, code, reason)
   }
 
   private endDocuments(): void {
