@@ -10,6 +10,9 @@ export type Origin =
   /** Another node of a cluster. */
   | { readonly kind: 'remote'; readonly node: string }
 
+/** The origin of every server-side edit. */
+export const serverOrigin: Origin = { kind: 'server' }
+
 export const clientOrigin = (member: { readonly id: number; readonly userId: string | null }): Origin => ({
   kind: 'client',
   connectionId: member.id,
