@@ -1,18 +1,7 @@
 import type { Awareness } from 'y-protocols/awareness'
-
-interface CaretState {
-  user?: { name?: unknown; color?: unknown }
-  cursor?: unknown
-}
+import { CaretOwners } from '../shared/caret-owners.js'
 
 export const idleCaretClass = 'collaboration-carets__caret--idle'
-
-/** A colour as the browser writes it back (`rgb(214, 160, 0)`), so styles and awareness colours compare. */
-function normalizeColor(color: string): string {
-  const probe = document.createElement('span')
-  probe.style.color = color
-  return probe.style.color
-}
 
 /**
  * Looks after the name labels on other people's carets in `root`, as the notes page does for CodeMirror:
@@ -22,9 +11,7 @@ function normalizeColor(color: string): string {
  *   the line above (hovering the caret shows it again).
  */
 export function watchCaretLabels(root: HTMLElement, awareness: Awareness, idleMs = 4000): () => void {
-  const lastMoved = new Map<string, number>()
-  const lastCursor = new Map<number, string>()
-  let namesByColor = new Map<string, string | null>()
+  const owners = new CaretOwners(awareness, idleMs)
   let frame = 0
 
   const apply = () => {
@@ -33,33 +20,14 @@ export function watchCaretLabels(root: HTMLElement, awareness: Awareness, idleMs
     for (const caret of root.querySelectorAll<HTMLElement>('.collaboration-carets__caret')) {
       const label = caret.querySelector('.collaboration-carets__label')
       if (label === null) continue
-      const owner = namesByColor.get(caret.style.borderColor)
-      if (typeof owner === 'string' && label.textContent !== owner) label.textContent = owner
-      const moved = lastMoved.get(label.textContent ?? '')
-      caret.classList.toggle(idleCaretClass, moved === undefined || now - moved > idleMs)
+      caret.classList.toggle(idleCaretClass, owners.label(label, caret.style.borderColor, now))
     }
   }
   const schedule = () => {
     if (frame === 0) frame = requestAnimationFrame(apply)
   }
   const onChange = () => {
-    const now = Date.now()
-    const names = new Map<string, string | null>()
-    for (const [clientID, raw] of awareness.getStates()) {
-      const state = raw as CaretState
-      const name = state.user?.name
-      const color = state.user?.color
-      if (clientID === awareness.clientID || typeof name !== 'string') continue
-      if (typeof color === 'string') {
-        const key = normalizeColor(color)
-        names.set(key, names.has(key) ? null : name)
-      }
-      const cursor = JSON.stringify(state.cursor ?? null)
-      if (lastCursor.get(clientID) === cursor) continue
-      lastCursor.set(clientID, cursor)
-      lastMoved.set(name, now)
-    }
-    namesByColor = names
+    owners.refresh()
     schedule()
   }
 
