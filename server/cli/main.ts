@@ -4,6 +4,7 @@ import { createLogger } from '../logger.js'
 import { byFlag, checkAuth } from '../options/resolve.js'
 import { createServer } from '../server.js'
 import { ConfigError, helpText, parseCommandLine } from './config.js'
+import { runImportYLeveldbCommand } from './import-y-leveldb-command.js'
 import { runTokenCommand } from './token-command.js'
 
 async function main(argv: string[]): Promise<number> {
@@ -15,6 +16,12 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`plait token: ${(error as Error).message}\n`)
       return 2
     }
+  }
+  if (argv[0] === 'import-y-leveldb') {
+    return runImportYLeveldbCommand(argv.slice(1), {
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: (line) => process.stderr.write(`${line}\n`),
+    })
   }
   let parsed: ReturnType<typeof parseCommandLine>
   try {
