@@ -1,10 +1,6 @@
-// Hocuspocus clients for tests: the real @hocuspocus/provider in Node (ws as its WebSocket), and a raw
-// socket that speaks the Hocuspocus framing frame by frame.
-import {
-  HocuspocusProvider,
-  type HocuspocusProviderConfiguration,
-  HocuspocusProviderWebsocket,
-} from '@hocuspocus/provider'
+// Hocuspocus clients for tests: the real @hocuspocus/provider in Node (ws as its WebSocket), v4 by default
+// and any version through hocuspocusClients, and a raw socket that speaks the Hocuspocus framing frame by frame.
+import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import {
@@ -12,10 +8,26 @@ import {
   type HocuspocusServerMessage,
 } from '../../server/protocol/hocuspocus.js'
 
-export interface HpClient {
+/** What the helpers need of a provider module: v4 (`@hocuspocus/provider`) or v3 (`@hocuspocus/provider-v3`). */
+export interface HocuspocusModule<P extends HpProvider, W> {
+  // `never`: each version's constructor takes its own configuration type; the helper builds one that fits both.
+  HocuspocusProvider: new (
+    config: never,
+  ) => P
+  HocuspocusProviderWebsocket: new (config: never) => W
+}
+
+/** What every provider version has that the helpers use. */
+interface HpProvider {
+  authorizedScope?: string
+  attach(): void
+  destroy(): void
+}
+
+export interface HpClient<P extends HpProvider = HocuspocusProvider> {
   doc: Y.Doc
   text: Y.Text
-  provider: HocuspocusProvider
+  provider: P
   /** authenticationFailed reasons and the scope it was told, as the provider reported them. */
   denied: string[]
   scope: () => string | undefined
@@ -23,47 +35,72 @@ export interface HpClient {
   destroy(): void
 }
 
-/** A HocuspocusProvider as a Tiptap app creates one: its own socket (`url`), or a shared one. */
+export interface HpOptions {
+  token?: string | null
+  doc?: Y.Doc
+  /** v4 only; v3 has no sessions and ignores it. */
+  sessionAwareness?: boolean
+}
+
+/** The helpers for one provider version. */
+export function hocuspocusClients<P extends HpProvider, W>(hp: HocuspocusModule<P, W>) {
+  /** A HocuspocusProvider as a Tiptap app creates one: its own socket (`url`), or a shared one. */
+  function provider(
+    target: { url: string } | { websocket: W },
+    name: string,
+    options: HpOptions = {},
+  ): HpClient<P> {
+    const doc = options.doc ?? new Y.Doc()
+    const denied: string[] = []
+    const stateless: string[] = []
+    const common = {
+      name,
+      document: doc,
+      token: options.token ?? null,
+      sessionAwareness: options.sessionAwareness ?? false,
+      onAuthenticationFailed: ({ reason }: { reason: string }) => denied.push(reason),
+      onStateless: ({ payload }: { payload: string }) => stateless.push(payload),
+    }
+    // The provider hands its own socket every option it got; its type leaves WebSocketPolyfill out.
+    const config =
+      'url' in target
+        ? { ...common, url: target.url, WebSocketPolyfill: WebSocket }
+        : { ...common, websocketProvider: target.websocket }
+    const p = new hp.HocuspocusProvider(config as never)
+    // With a shared socket the provider must be attached (a provider that makes its own socket attaches itself).
+    if (!('url' in target)) p.attach()
+    return {
+      doc,
+      text: doc.getText('t'),
+      provider: p,
+      denied,
+      scope: () => p.authorizedScope,
+      stateless,
+      destroy: () => {
+        p.destroy()
+        doc.destroy()
+      },
+    }
+  }
+  function sharedSocket(url: string): W {
+    return new hp.HocuspocusProviderWebsocket({ url, WebSocketPolyfill: WebSocket } as never)
+  }
+  return { provider, sharedSocket }
+}
+
+const v4 = hocuspocusClients({ HocuspocusProvider, HocuspocusProviderWebsocket })
+
+/** A v4 HocuspocusProvider: its own socket (`url`), or a shared one. */
 export function hocuspocusProvider(
   target: { url: string } | { websocket: HocuspocusProviderWebsocket },
   name: string,
-  options: { token?: string | null; doc?: Y.Doc; sessionAwareness?: boolean } = {},
+  options: HpOptions = {},
 ): HpClient {
-  const doc = options.doc ?? new Y.Doc()
-  const denied: string[] = []
-  const stateless: string[] = []
-  const common = {
-    name,
-    document: doc,
-    token: options.token ?? null,
-    sessionAwareness: options.sessionAwareness ?? false,
-    onAuthenticationFailed: ({ reason }: { reason: string }) => denied.push(reason),
-    onStateless: ({ payload }: { payload: string }) => stateless.push(payload),
-  }
-  // The provider hands its own socket every option it got; its type leaves WebSocketPolyfill out.
-  const config =
-    'url' in target
-      ? ({ ...common, url: target.url, WebSocketPolyfill: WebSocket } as HocuspocusProviderConfiguration)
-      : { ...common, websocketProvider: target.websocket }
-  const provider = new HocuspocusProvider(config)
-  // With a shared socket the provider must be attached (a provider that makes its own socket attaches itself).
-  if (!('url' in target)) provider.attach()
-  return {
-    doc,
-    text: doc.getText('t'),
-    provider,
-    denied,
-    scope: () => provider.authorizedScope,
-    stateless,
-    destroy: () => {
-      provider.destroy()
-      doc.destroy()
-    },
-  }
+  return v4.provider(target, name, options)
 }
 
 export function sharedSocket(url: string): HocuspocusProviderWebsocket {
-  return new HocuspocusProviderWebsocket({ url, WebSocketPolyfill: WebSocket })
+  return v4.sharedSocket(url)
 }
 
 /** A raw socket at the base URL: every frame it gets, decoded with its document name. */
