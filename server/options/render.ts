@@ -27,6 +27,8 @@ export function helpText(): string {
     '',
     'Usage: plait [options]        start the server',
     '       plait token [options]  mint an access token (plait token --help)',
+    '       plait export --data <dir> --out <file>   every room and version to one backup file',
+    '       plait import --data <dir> <file>         a backup file into a data directory',
     '',
     'Options (flag, environment variable, default):',
     ...rows.map((row) => `  ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' ')}`),
