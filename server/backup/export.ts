@@ -31,10 +31,11 @@ export async function exportStore(
   store: DocumentStore,
   file: string,
   report: (line: string) => void,
+  progressEveryMs?: number,
 ): Promise<Progress> {
   const partial = `${file}.partial`
   const out = createWriteStream(partial)
-  const progress = new Progress('exported', report)
+  const progress = new Progress('exported', report, progressEveryMs)
   const put = async (record: BackupRecord) => {
     // Backpressure: a large store is never held in memory waiting for the disk.
     if (!out.write(encodeRecord(record))) await once(out, 'drain')

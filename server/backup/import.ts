@@ -11,10 +11,10 @@ import { Progress } from './progress.js'
 export async function importInto(
   store: DocumentStore,
   file: string,
-  options: { overwrite: boolean },
+  options: { overwrite: boolean; progressEveryMs?: number },
   report: (line: string) => void,
 ): Promise<Progress> {
-  const progress = new Progress('imported', report)
+  const progress = new Progress('imported', report, options.progressEveryMs)
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY })
   let lineNumber = 0
   let ended = false

@@ -1,4 +1,4 @@
-// A progress line for long backups, at most once a second, and the total at the end.
+// A progress line for long backups, at most once a second (everyMs), and the total at the end.
 export class Progress {
   private last = Date.now()
   rooms = 0
@@ -8,12 +8,13 @@ export class Progress {
   constructor(
     private readonly verb: string,
     private readonly write: (line: string) => void,
+    private readonly everyMs = 1000,
   ) {}
 
   /** Called after each room; says where things stand when a second has passed. */
   tick(): void {
     const now = Date.now()
-    if (now - this.last < 1000) return
+    if (now - this.last < this.everyMs) return
     this.last = now
     this.write(`${this.summary()}…`)
   }
