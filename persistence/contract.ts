@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { versionCases } from './contract-versions.js'
 import { compareRoomNames, type DocumentStore, type WriteBatch } from './store.js'
 
 export interface ContractSubject {
@@ -304,5 +305,7 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
         logBytes: 2,
       })
     })
+
+    versionCases(it)
   })
 }

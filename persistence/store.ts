@@ -64,6 +64,31 @@ export interface ListOptions {
   limit?: number
 }
 
+/**
+ * A named version of a room: a full Yjs snapshot of its document, kept apart from the log, so no
+ * compaction touches it. Only deleteRoom removes it.
+ */
+export interface StoredVersion {
+  /** Unique within the room; no control characters (the caller chooses it). */
+  id: string
+  name: string
+  /** Milliseconds since the epoch. */
+  createdAt: number
+  /** The user id that asked for it; null for the server or an operator. */
+  createdBy: string | null
+  /** The document as one Yjs update. */
+  snapshot: Uint8Array
+}
+
+/** A version without its snapshot, for listing: `size` is the snapshot's bytes. */
+export interface VersionInfo {
+  id: string
+  name: string
+  createdAt: number
+  createdBy: string | null
+  size: number
+}
+
 export interface DocumentStore {
   open(): Promise<void>
   /** The room's snapshot and every entry after its position, read as of one moment (never half a batch). */
@@ -77,8 +102,17 @@ export interface DocumentStore {
    */
   listRooms(options?: ListOptions): Promise<string[]>
   hasRoom(room: string): Promise<boolean>
-  /** Removes the room's snapshot, log and name; the next append starts it again. */
+  /** Removes the room's snapshot, log, name and versions; the next append starts it again. */
   deleteRoom(room: string): Promise<void>
+  /**
+   * Stores a version of the room (replacing one with the same id). It does not make the room exist, and
+   * neither writes nor compactions of the room change it.
+   */
+  saveVersion(room: string, version: StoredVersion): Promise<void>
+  /** The room's versions, newest first (by createdAt, then by id descending); [] for none. */
+  listVersions(room: string): Promise<VersionInfo[]>
+  /** One version with its snapshot; null when the room has no version with that id. */
+  loadVersion(room: string, id: string): Promise<StoredVersion | null>
   /**
    * Writes a small record durably and reads it back; rejects when storage cannot keep a write.
    * The server calls it after reopening a store whose write failed, before it trusts the store again.
@@ -87,6 +121,20 @@ export interface DocumentStore {
   /** After close, open() again gives the same data (the server reopens a store whose write failed). */
   close(): Promise<void>
   readonly isOpen: boolean
+}
+
+/** Why `id` cannot name a version (null: it can): ids are non-empty and hold no control characters. */
+export function versionIdProblem(id: string): string | null {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL separates the fields of a LevelDB key
+  if (id === '' || /[\u0000-\u001f\u007f]/.test(id))
+    return 'a version id is non-empty text without control characters'
+  return null
+}
+
+/** listVersions' order: newest first, ties by id descending, so the order is total. */
+export function newestFirst(a: VersionInfo, b: VersionInfo): number {
+  if (a.createdAt !== b.createdAt) return b.createdAt - a.createdAt
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0
 }
 
 /** A store failure with a sentence a person can act on. */

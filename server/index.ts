@@ -9,7 +9,9 @@ export {
   type ListOptions,
   type LogEntry,
   type StoredRoom,
+  type StoredVersion,
   StoreError,
+  type VersionInfo,
   type WriteBatch,
   type WriteResult,
 } from '../persistence/store.js'
@@ -22,6 +24,7 @@ export type { DocumentHandle } from './documents/document-handle.js'
 export type { DocumentEventMap, DocumentEventName, DocumentEvents } from './documents/events.js'
 export type { Origin } from './documents/origin.js'
 export { StorageFailedError } from './documents/store-health.js'
+export { type RestoreResult, VersionError, type Versions } from './documents/versions.js'
 export type { Extension, LoadContext } from './hooks/extension.js'
 export type {
   AuthOptions,

@@ -23,6 +23,7 @@ import { GroupCommit } from './documents/group-commit.js'
 import type { RoomMember } from './documents/room.js'
 import { RoomRegistry } from './documents/room-registry.js'
 import { StoreHealth } from './documents/store-health.js'
+import { Versions } from './documents/versions.js'
 import { warmUpYjs } from './documents/yjs-state.js'
 import { TrustedProxies } from './gateway/client-address.js'
 import { Gateway } from './gateway/gateway.js'
@@ -75,6 +76,8 @@ export class PlaitServer {
   /** What the document core reports: changes (with their origin, once durable), loads, members, … */
   readonly events: DocumentEvents
   private readonly hooks: HookRunner
+  /** Named versions of documents: create, list, read, restore (server/documents/versions.ts). */
+  readonly versions: Versions
   readonly authMode: 'open' | 'token'
   /** Signed POSTs after changes, when --webhook-url is set (server/webhooks/). */
   readonly webhooks: Webhooks | null
@@ -114,6 +117,11 @@ export class PlaitServer {
             log: this.log,
           })
     this.registry = new RoomRegistry(this.store, this.commit, this.config, this.log, this.events, onLoad)
+    this.versions = new Versions({
+      store: this.store,
+      openDocument: (room) => this.openDocument(room),
+      loadedRoom: (room) => this.registry.get(room),
+    })
     this.health = new StoreHealth(
       this.store,
       {
@@ -173,6 +181,7 @@ export class PlaitServer {
         loadedRoom: (name) => this.registry.get(name),
         openDocument: (room) => this.openDocument(room),
         deleteDocument: (room) => this.registry.delete(room, Closes.documentDeleted, 'document deleted'),
+        versions: this.versions,
         events: this.events,
         feeds: { ...defaultFeedLimits, ...feeds },
       },

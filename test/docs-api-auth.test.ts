@@ -53,6 +53,25 @@ const routes: Record<string, Call> = {
   },
   'DELETE /api/docs/:room': async (s, auth) =>
     answer(await fetch(`${s.http}/api/docs/team%2Fdoc`, { method: 'DELETE', headers: headers(auth) })),
+  'POST /api/docs/:room/versions': async (s, auth) =>
+    answer(
+      await fetch(`${s.http}/api/docs/team%2Fdoc/versions`, {
+        method: 'POST',
+        body: JSON.stringify({ name: 'v' }),
+        headers: headers(auth, { 'Content-Type': 'application/json' }),
+      }),
+    ),
+  'GET /api/docs/:room/versions': async (s, auth) =>
+    answer(await fetch(`${s.http}/api/docs/team%2Fdoc/versions`, { headers: headers(auth) })),
+  'GET /api/docs/:room/versions/:id': async (s, auth) =>
+    answer(await fetch(`${s.http}/api/docs/team%2Fdoc/versions/none`, { headers: headers(auth) })),
+  'POST /api/docs/:room/versions/:id/restore': async (s, auth) =>
+    answer(
+      await fetch(`${s.http}/api/docs/team%2Fdoc/versions/none/restore`, {
+        method: 'POST',
+        headers: headers(auth),
+      }),
+    ),
 }
 
 describe('the document API with JWT auth', () => {

@@ -243,7 +243,11 @@ describe('the document API in open mode', () => {
       'GET /api/docs',
       'GET /api/docs/{room}',
       'GET /api/docs/{room}/events',
+      'GET /api/docs/{room}/versions',
+      'GET /api/docs/{room}/versions/{id}',
       'POST /api/docs/{room}/updates',
+      'POST /api/docs/{room}/versions',
+      'POST /api/docs/{room}/versions/{id}/restore',
     ])
     assert.ok(spec.components.schemas.Error, 'the error shape is described')
   })

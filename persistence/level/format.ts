@@ -6,6 +6,7 @@
 //   s\0<room>            snapshot: [format 1][varUint position it covers through][Yjs update]
 //   l\0<room>\0<pos>     one log entry; its position as 12 hex digits, so keys sort in append order
 //   p\0probe             written by checkWritable (outside every room's ranges)
+//   v\0<room>\0<id>      a named version's info, V\0<room>\0<id> its snapshot (see version-keys.ts)
 
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'

@@ -7,8 +7,11 @@ import {
   type Compaction,
   type DocumentStore,
   type ListOptions,
+  newestFirst,
   type StoredRoom,
+  type StoredVersion,
   StoreError,
+  type VersionInfo,
   type WriteBatch,
   type WriteResult,
 } from '../store.js'
@@ -25,6 +28,7 @@ import {
   roomKey,
   snapshotKey,
 } from './format.js'
+import { putVersionOps, readVersion, readVersionInfos, versionKeys } from './version-keys.js'
 
 // require, not import: see server/commonjs.ts (an ESM import of CommonJS costs ~6 MB of RSS). Its own
 // createRequire keeps persistence/ free of imports from server/.
@@ -286,7 +290,7 @@ export class LevelStore implements DocumentStore {
 
   deleteRoom(room: string): Promise<void> {
     return this.serial(async () => {
-      const keys = [roomKey(room), snapshotKey(room)]
+      const keys = [roomKey(room), snapshotKey(room), ...(await versionKeys(this.db, room))]
       for await (const key of this.db.keys({ gte: logPrefix(room), lt: logEnd(room) })) keys.push(key)
       try {
         await this.db.batch(keys.map((key) => ({ type: 'del' as const, key })))
@@ -295,6 +299,32 @@ export class LevelStore implements DocumentStore {
         this.forget(room)
       }
     })
+  }
+
+  async saveVersion(room: string, version: StoredVersion): Promise<void> {
+    // Serial with deleteRoom, so a version saved during a delete is either deleted or kept whole.
+    const ops = putVersionOps(room, version)
+    await this.serial(async () => {
+      try {
+        await this.db.batch(ops, { sync: this.options.syncWrites === true })
+      } catch (error) {
+        throw new StoreError(
+          `saving a version to ${this.location} failed: ${(error as Error).message}`,
+          'io',
+          {
+            cause: error,
+          },
+        )
+      }
+    })
+  }
+
+  async listVersions(room: string): Promise<VersionInfo[]> {
+    return (await readVersionInfos(this.db, room)).sort(newestFirst)
+  }
+
+  loadVersion(room: string, id: string): Promise<StoredVersion | null> {
+    return readVersion(this.db, room, id)
   }
 
   async close(): Promise<void> {

@@ -10,8 +10,12 @@ import {
   compareRoomNames,
   type DocumentStore,
   type ListOptions,
+  newestFirst,
   type StoredRoom,
+  type StoredVersion,
   StoreError,
+  type VersionInfo,
+  versionIdProblem,
   type WriteBatch,
   type WriteResult,
 } from '../store.js'
@@ -43,6 +47,8 @@ export class MemoryDatabase {
   // Every room name in listRooms order, kept sorted as rooms come and go.
   private readonly names: string[] = []
   private lastPosition = 0
+  // Apart from `rooms`: versions outlive every compaction and do not make a room exist.
+  private readonly versions = new Map<string, Map<string, StoredVersion>>()
 
   load(name: string): StoredRoom {
     const room = this.rooms.get(name)
@@ -90,7 +96,29 @@ export class MemoryDatabase {
     return this.rooms.has(name)
   }
 
+  saveVersion(room: string, version: StoredVersion): void {
+    const problem = versionIdProblem(version.id)
+    if (problem !== null) throw new Error(problem)
+    let versions = this.versions.get(room)
+    if (versions === undefined) {
+      versions = new Map()
+      this.versions.set(room, versions)
+    }
+    versions.set(version.id, { ...version, snapshot: version.snapshot.slice() })
+  }
+
+  listVersions(room: string): VersionInfo[] {
+    const versions = [...(this.versions.get(room)?.values() ?? [])]
+    return versions.map(({ snapshot, ...info }) => ({ ...info, size: snapshot.byteLength })).sort(newestFirst)
+  }
+
+  loadVersion(room: string, id: string): StoredVersion | null {
+    const version = this.versions.get(room)?.get(id)
+    return version === undefined ? null : { ...version, snapshot: version.snapshot.slice() }
+  }
+
   deleteRoom(name: string): void {
+    this.versions.delete(name)
     if (!this.rooms.delete(name)) return
     this.names.splice(indexOf(this.names, name).index, 1)
   }
@@ -143,6 +171,21 @@ export class MemoryStore implements DocumentStore {
   async deleteRoom(room: string): Promise<void> {
     this.mustBeOpen()
     this.database.deleteRoom(room)
+  }
+
+  async saveVersion(room: string, version: StoredVersion): Promise<void> {
+    this.mustBeOpen()
+    this.database.saveVersion(room, version)
+  }
+
+  async listVersions(room: string): Promise<VersionInfo[]> {
+    this.mustBeOpen()
+    return this.database.listVersions(room)
+  }
+
+  async loadVersion(room: string, id: string): Promise<StoredVersion | null> {
+    this.mustBeOpen()
+    return this.database.loadVersion(room, id)
   }
 
   async checkWritable(): Promise<void> {

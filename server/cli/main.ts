@@ -3,6 +3,7 @@
 import { createLogger } from '../logger.js'
 import { byFlag, checkAuth } from '../options/resolve.js'
 import { createServer } from '../server.js'
+import { runBackupCommand } from './backup-command.js'
 import { ConfigError, helpText, parseCommandLine } from './config.js'
 import { runImportYLeveldbCommand } from './import-y-leveldb-command.js'
 import { runTokenCommand } from './token-command.js'
@@ -22,6 +23,23 @@ async function main(argv: string[]): Promise<number> {
       out: (line) => process.stdout.write(`${line}\n`),
       err: (line) => process.stderr.write(`${line}\n`),
     })
+  }
+  if (argv[0] === 'export' || argv[0] === 'import') {
+    const command = argv[0]
+    try {
+      const summary = await runBackupCommand(command, argv.slice(1), (line) =>
+        process.stderr.write(`${line}\n`),
+      )
+      process.stdout.write(`${summary}\n`)
+      return 0
+    } catch (error) {
+      process.stderr.write(`plait ${command}: ${(error as Error).message}\n`)
+      // A usage mistake is 2, like the server's; a locked directory or a bad file is 1.
+      return error instanceof ConfigError ||
+        (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+        ? 2
+        : 1
+    }
   }
   let parsed: ReturnType<typeof parseCommandLine>
   try {

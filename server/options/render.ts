@@ -30,6 +30,8 @@ export function helpText(): string {
     '       plait import-y-leveldb SRC --data DIR',
     "                              import a y-websocket server's YPERSISTENCE directory",
     '                              (plait import-y-leveldb --help)',
+    '       plait export --data <dir> --out <file>   every room and version to one backup file',
+    '       plait import --data <dir> <file>         a backup file into a data directory',
     '',
     'Options (flag, environment variable, default):',
     ...rows.map((row) => `  ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' ')}`),

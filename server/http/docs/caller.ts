@@ -55,9 +55,12 @@ export async function callerOf(c: Context<DocsEnv>, deps: CallerDeps): Promise<C
   return { kind: 'identity', identity: result.identity }
 }
 
-/** Throws the refusal unless `caller` may read `room` (and write it, with `write`). */
-export async function requireAccess(caller: Caller, room: string, write: boolean): Promise<void> {
-  if (caller.kind !== 'identity') return
+/**
+ * Throws the refusal unless `caller` may read `room` (and write it, with `write`); returns the caller's
+ * user id (null for the operator and in open mode).
+ */
+export async function requireAccess(caller: Caller, room: string, write: boolean): Promise<string | null> {
+  if (caller.kind !== 'identity') return null
   const verdict = await caller.identity.accessTo(room)
   if (!verdict.ok) {
     throw verdict.code === 4401
@@ -65,6 +68,7 @@ export async function requireAccess(caller: Caller, room: string, write: boolean
       : new ApiError(403, 'forbidden', verdict.reason)
   }
   if (write && !verdict.canWrite) throw new ApiError(403, 'forbidden', `read-only access to ${room}`)
+  return verdict.userId
 }
 
 /** Operator routes: the --admin-token, or anyone in open mode when no admin token is set. */

@@ -3,6 +3,7 @@
 import type { DocumentHandle } from '../../documents/document-handle.js'
 import type { DocumentEvents } from '../../documents/events.js'
 import type { Room } from '../../documents/room.js'
+import type { Versions } from '../../documents/versions.js'
 import type { ListRooms } from '../room-listing.js'
 import type { CallerDeps } from './caller.js'
 
@@ -39,6 +40,8 @@ export interface DocsDeps extends CallerDeps {
   openDocument(room: string): Promise<DocumentHandle>
   /** Closes the room's clients with 4404, drops it from memory and deletes its storage. */
   deleteDocument(room: string): Promise<void>
+  /** Named versions (server.versions). */
+  versions: Versions
   events: DocumentEvents
   feeds: FeedLimits
 }

@@ -11,6 +11,7 @@ import { registerFeed } from './feed.js'
 import type { LastChange } from './last-change.js'
 import { registerList } from './list.js'
 import { registerRead } from './read.js'
+import { registerVersions } from './versions.js'
 import { registerWrite } from './write.js'
 
 export type { DocsDeps } from './deps.js'
@@ -24,6 +25,7 @@ export function docsApi(deps: DocsDeps, lastChange: LastChange): OpenAPIHono<Doc
   registerList(docs, deps, lastChange)
   registerWrite(docs, deps)
   registerFeed(docs, deps, hub)
+  registerVersions(docs, deps)
   registerRead(docs, deps)
   registerDelete(docs, deps, hub)
   const noRoute = () => {

@@ -1,29 +1,6 @@
-// A document's root types as JSON. A document read from an update has untyped roots (Yjs learns a root's
-// type only when code asks for it with getText, getMap…), so each root's kind is read from its content.
+// A document's root types as JSON; each untyped root's kind is read from its content (root-kind.ts).
 import * as Y from 'yjs'
-
-type RootKind = 'text' | 'map' | 'array' | 'xml'
-
-const isXml = (type: unknown) =>
-  type instanceof Y.XmlElement || type instanceof Y.XmlText || type instanceof Y.XmlHook
-
-/** The kind of a root from its first item that says: strings and formats are text, XML nodes are XML. */
-function kindOf(root: Y.AbstractType<unknown>): RootKind {
-  for (let item = root._start; item !== null; item = item.right) {
-    const content = item.content
-    if (content instanceof Y.ContentDeleted) continue
-    if (
-      content instanceof Y.ContentString ||
-      content instanceof Y.ContentFormat ||
-      content instanceof Y.ContentEmbed
-    )
-      return 'text'
-    if (content instanceof Y.ContentType && isXml(content.type)) return 'xml'
-    return 'array'
-  }
-  // Only map entries, or nothing visible: an empty sequence reads as an empty string.
-  return root._map.size > 0 ? 'map' : 'text'
-}
+import { kindOf } from '../../documents/root-kind.js'
 
 /** The document's state read into a fresh Y.Doc (never the live room's, whose roots must stay untyped). */
 export function docOf(state: Uint8Array): Y.Doc {
