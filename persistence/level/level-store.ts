@@ -15,6 +15,7 @@ import {
   type WriteBatch,
   type WriteResult,
 } from '../store.js'
+import { openError, writeError } from './errors.js'
 import {
   decodeSnapshot,
   encodeSnapshot,
@@ -80,19 +81,7 @@ export class LevelStore implements DocumentStore {
     try {
       await this.db.open()
     } catch (error) {
-      const cause = (error as { cause?: { message?: string } }).cause
-      if (cause?.message?.includes('lock')) {
-        throw new StoreError(
-          `The data directory ${this.location} is in use by another plait process; stop it or choose another --data directory.`,
-          'locked',
-          { cause: error },
-        )
-      }
-      throw new StoreError(
-        `Cannot open the data directory ${this.location}: ${cause?.message ?? String(error)}`,
-        'io',
-        { cause: error },
-      )
+      throw openError(this.location, error)
     }
   }
 
@@ -210,9 +199,7 @@ export class LevelStore implements DocumentStore {
       // The log ends were moved for a batch that is not on disk: read them again next time.
       for (const room of ends.keys()) this.forget(room)
       if (error instanceof StoreError) throw error
-      throw new StoreError(`writing to ${this.location} failed: ${(error as Error).message}`, 'io', {
-        cause: error,
-      })
+      throw writeError(this.location, 'writing', error)
     }
   }
 
@@ -308,13 +295,7 @@ export class LevelStore implements DocumentStore {
       try {
         await this.db.batch(ops, { sync: this.options.syncWrites === true })
       } catch (error) {
-        throw new StoreError(
-          `saving a version to ${this.location} failed: ${(error as Error).message}`,
-          'io',
-          {
-            cause: error,
-          },
-        )
+        throw writeError(this.location, 'saving a version', error)
       }
     })
   }
