@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type { Page } from 'playwright-core'
+import * as Y from 'yjs'
 import { browserMissing, cspViolations, openPerson, useDemo } from './helpers/browser.js'
 import {
   editorText,
@@ -59,9 +60,21 @@ describe('the notes app: sidebar and versions', { skip: browserMissing }, () => 
     await typeInEditor(ada.page, 'First draft.')
     await waitForSaved(ada.page)
 
+    // a whiteboard's room is stored too, but it is not a note
+    const board = new Y.Doc()
+    board.getArray('strokes').push(['a stroke'])
+    const stored = await fetch(`${demo.plait.url}/api/docs/board-notanote/updates`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: Y.encodeStateAsUpdate(board) as Uint8Array<ArrayBuffer>,
+    })
+    assert.equal(stored.status, 200)
+
     // Bob's sidebar lists it without a reload; clicking it opens the note
     const listed = bob.page.locator(`.note-link[data-room="${room}"]`)
     await listed.waitFor({ timeout: waitMs })
+    await bob.page.waitForTimeout(3500) // one more poll, after the board was stored
+    assert.equal(await bob.page.locator('.note-link[data-room="board-notanote"]').count(), 0)
     assert.equal(await bob.page.evaluate(() => 'notLoadedAgain' in window), true)
     await listed.click()
     await bob.page.waitForFunction(

@@ -25,6 +25,14 @@ export interface NotesSidebar {
   refresh(): Promise<void>
 }
 
+/**
+ * Rooms the whiteboard page names (its default room and "New room" prefix) hold drawings, not a note's text:
+ * left out, so the sidebar does not offer an empty editor for them. Any other name may be a note.
+ */
+export function isWhiteboardRoom(name: string): boolean {
+  return name === 'welcome-board' || name.startsWith('board-')
+}
+
 /** Newest change first where the server knows it (documents in memory), the rest by name. */
 export function sortNotes(notes: DocSummary[]): DocSummary[] {
   return [...notes].sort((a, b) => {
@@ -56,7 +64,8 @@ export function mountNotesSidebar(
   if (!list || !problem || !create) throw new Error('notes sidebar markup missing')
   create.addEventListener('click', newNote)
 
-  const render = (notes: DocSummary[]) => {
+  const render = (listed: DocSummary[]) => {
+    const notes = listed.filter((note) => !isWhiteboardRoom(note.name))
     // the open note is listed even before its first edit makes it a stored document
     const shown = notes.some((note) => note.name === openRoom)
       ? sortNotes(notes)
