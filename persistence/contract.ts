@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { roomInfoCases } from './contract-room-info.js'
 import { versionCases } from './contract-versions.js'
 import { compareRoomNames, type DocumentStore, type WriteBatch } from './store.js'
 
@@ -306,6 +307,7 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       })
     })
 
+    roomInfoCases(it)
     versionCases(it)
   })
 }

@@ -89,6 +89,17 @@ export interface VersionInfo {
   size: number
 }
 
+/**
+ * What a store knows about a room without reading its document (describeRooms). Null when it does not
+ * know, e.g. for a room last written by an older plait, which kept no such record.
+ */
+export interface RoomInfo {
+  /** Bytes the room's document takes in storage: its snapshot plus its log. */
+  bytes: number | null
+  /** Milliseconds since the epoch of the last write that changed the room (appended to its log). */
+  lastChange: number | null
+}
+
 export interface DocumentStore {
   open(): Promise<void>
   /** The room's snapshot and every entry after its position, read as of one moment (never half a batch). */
@@ -102,6 +113,11 @@ export interface DocumentStore {
    */
   listRooms(options?: ListOptions): Promise<string[]>
   hasRoom(room: string): Promise<boolean>
+  /**
+   * What the store keeps about each of these rooms, cheaply (it reads no document): for listing a page of
+   * rooms with their size and last change. A room that does not exist is absent from the map.
+   */
+  describeRooms(rooms: readonly string[]): Promise<Map<string, RoomInfo>>
   /** Removes the room's snapshot, log, name and versions; the next append starts it again. */
   deleteRoom(room: string): Promise<void>
   /**

@@ -8,6 +8,7 @@ export {
   type DocumentStore,
   type ListOptions,
   type LogEntry,
+  type RoomInfo,
   type StoredRoom,
   type StoredVersion,
   StoreError,

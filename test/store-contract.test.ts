@@ -86,6 +86,54 @@ describe('LevelStore and a data directory written before the store assigned posi
       removeDir(dir)
     }
   })
+
+  test('its rooms describe as unknown until written; then their bytes count every stored entry', async () => {
+    const dir = tempDir()
+    const raw = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    const log = (room: string, seq: number) => `l\0${room}\0${seq.toString(16).padStart(12, '0')}`
+    for (const room of ['loaded', 'cold']) {
+      await raw.batch([
+        { type: 'put', key: `r\0${room}`, value: new Uint8Array(0) },
+        { type: 'put', key: `s\0${room}`, value: new Uint8Array([1, 3, 0xaa, 0xbb]) },
+        { type: 'put', key: log(room, 2), value: new Uint8Array([2]) },
+        { type: 'put', key: log(room, 4), value: new Uint8Array([4, 4]) },
+      ])
+    }
+    await raw.close()
+    const store = new LevelStore(dir)
+    await store.open()
+    try {
+      const unknown = { bytes: null, lastChange: null }
+      assert.deepEqual(
+        Object.fromEntries(await store.describeRooms(['loaded', 'cold'])),
+        { loaded: unknown, cold: unknown },
+        'an empty index value: written by an older plait',
+      )
+      await store.load('loaded')
+      const from = Date.now()
+      for (const room of ['loaded', 'cold'])
+        await store.write({ appends: [{ room, update: new Uint8Array([6]) }], compactions: [] })
+      const infos = await store.describeRooms(['loaded', 'cold'])
+      for (const room of ['loaded', 'cold']) {
+        const info = infos.get(room)
+        assert.equal(info?.bytes, 4 + 1 + 2 + 1, `${room}: the snapshot, the stale entry, the log`)
+        assert.ok((info?.lastChange ?? 0) >= from)
+      }
+      await store.write({
+        appends: [],
+        compactions: [{ room: 'loaded', snapshot: new Uint8Array([0xcc]), through: 5 }],
+      })
+      const compacted = (await store.describeRooms(['loaded'])).get('loaded')
+      assert.deepEqual(
+        compacted,
+        { bytes: 3, lastChange: infos.get('loaded')?.lastChange },
+        'a compaction is no change',
+      )
+    } finally {
+      await store.close()
+      removeDir(dir)
+    }
+  })
 })
 
 describe('a server on the in-memory store', () => {

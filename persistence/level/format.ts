@@ -2,7 +2,8 @@
 // changes only together with a reader for what came before.
 //
 // Keys (room names never contain control characters, so NUL separates fields unambiguously):
-//   r\0<room>            the room exists (an index, so listing rooms never scans the logs)
+//   r\0<room>            the room exists (an index, so listing rooms never scans the logs); its value
+//                        is the room's size and last change (room-info.ts), empty when unknown
 //   s\0<room>            snapshot: [format 1][varUint position it covers through][Yjs update]
 //   l\0<room>\0<pos>     one log entry; its position as 12 hex digits, so keys sort in append order
 //   p\0probe             written by checkWritable (outside every room's ranges)

@@ -8,6 +8,7 @@ import {
   type DocumentStore,
   type ListOptions,
   newestFirst,
+  type RoomInfo,
   type StoredRoom,
   type StoredVersion,
   StoreError,
@@ -17,7 +18,6 @@ import {
 } from '../store.js'
 import { openError, writeError } from './errors.js'
 import {
-  decodeSnapshot,
   encodeSnapshot,
   logEnd,
   logKey,
@@ -29,29 +29,19 @@ import {
   roomKey,
   snapshotKey,
 } from './format.js'
+import { endOf, type LogEnds, readEnds, snapshotOf } from './log-ends.js'
+import { decodeRoomInfo, encodeRoomInfo } from './room-info.js'
 import { putVersionOps, readVersion, readVersionInfos, versionKeys } from './version-keys.js'
 
 // require, not import: see server/commonjs.ts (an ESM import of CommonJS costs ~6 MB of RSS). Its own
 // createRequire keeps persistence/ free of imports from server/.
 const { Level } = createRequire(import.meta.url)('level') as typeof import('level')
 
-const EMPTY = new Uint8Array(0)
 // Bigger than one LevelDB log block (32 KiB): a probe that fits in a page the file already owns would
 // pass on a disk with no room for a real batch.
 const PROBE_BYTES = 64 * 1024
 // Rooms whose log ends are kept in memory at most; past it the oldest is read again when next written.
 const REMEMBERED_ROOMS = 100_000
-
-/** Where a room's log stands. */
-interface LogEnds {
-  /** The position the room's next append gets. */
-  next: number
-  /** The position the stored snapshot covers through; -1 without one. */
-  snapshotThrough: number
-}
-
-// Every room of a batch is in its map of log ends before anything reads one.
-const endOf = (ends: Map<string, LogEnds>, room: string) => ends.get(room) as LogEnds
 
 export class LevelStore implements DocumentStore {
   private readonly db: LevelType<string, Uint8Array>
@@ -90,13 +80,11 @@ export class LevelStore implements DocumentStore {
     // Both reads from one snapshot of the database: a compaction between them would look like a gap.
     const view = this.db.snapshot()
     try {
-      const [indexed, snapshotBytes] = await this.db.getMany([roomKey(room), snapshotKey(room)], {
-        snapshot: view,
-      })
+      const [indexed, stored] = await this.db.getMany([roomKey(room), snapshotKey(room)], { snapshot: view })
       let snapshot: Uint8Array | null = null
       let snapshotThrough = -1
-      if (snapshotBytes !== undefined) {
-        const decoded = this.decode(room, snapshotBytes)
+      if (stored !== undefined) {
+        const decoded = snapshotOf(room, stored)
         snapshot = decoded.update
         snapshotThrough = decoded.through
       }
@@ -104,13 +92,18 @@ export class LevelStore implements DocumentStore {
       let logBytes = 0
       let position = Math.max(snapshotThrough, 0)
       // Entries at or before the snapshot's position are inside it (left by a compaction of older plait
-      // that could not delete them); skip them.
+      // that could not delete them): skipped, but they take storage until a compaction deletes them.
+      let staleBytes = 0
       for await (const [key, value] of this.db.iterator({
-        gte: logKey(room, position + 1),
+        gte: logPrefix(room),
         lt: logEnd(room),
         snapshot: view,
       })) {
         const at = positionOf(room, key)
+        if (at <= snapshotThrough) {
+          staleBytes += value.byteLength
+          continue
+        }
         if (at !== position + 1) {
           throw new StoreError(
             `the update log of room "${room}" has a gap: expected update ${position + 1}, found ${at}`,
@@ -123,7 +116,13 @@ export class LevelStore implements DocumentStore {
       }
       // What this load read is the log end unless a write or delete may have moved it meanwhile.
       if (forgotten === this.forgotten && !this.ends.has(room)) {
-        this.remember(room, { next: position + 1, snapshotThrough })
+        this.remember(room, {
+          next: position + 1,
+          snapshotThrough,
+          logBytes: logBytes + staleBytes,
+          snapshotBytes: stored?.byteLength ?? 0,
+          lastChange: indexed === undefined ? null : decodeRoomInfo(indexed).lastChange,
+        })
       }
       const exists = indexed !== undefined || snapshot !== null || updates.length > 0
       return { exists, snapshot, updates, position, logBytes }
@@ -152,13 +151,13 @@ export class LevelStore implements DocumentStore {
       for (const { room } of batch.compactions) see(room)
       if (unknown.size > 0) {
         const read = await Promise.all(
-          [...unknown].map(async (room) => [room, await this.readEnds(room)] as const),
+          [...unknown].map(async (room) => [room, await readEnds(this.db, room)] as const),
         )
         for (const [room, end] of read) ends.set(room, end)
       }
       // One compaction per room, the one covering most; the log entries it covers are read first, so the
       // batch is built in one go.
-      const compactions = new Map<string, { compaction: Compaction; covered: string[] }>()
+      const compactions = new Map<string, { compaction: Compaction; covered: string[]; bytes: number }>()
       for (const compaction of batch.compactions) {
         const { room, through } = compaction
         const newest = Math.max(
@@ -168,30 +167,43 @@ export class LevelStore implements DocumentStore {
         // An older snapshot than the stored one would lose what the newer one covers.
         if (through < newest) continue
         const covered: string[] = []
-        for await (const key of this.db.keys({ gte: logPrefix(room), lte: logKey(room, through) }))
+        let bytes = 0
+        for await (const [key, value] of this.db.iterator({
+          gte: logPrefix(room),
+          lte: logKey(room, through),
+        })) {
           covered.push(key)
-        compactions.set(room, { compaction, covered })
+          bytes += value.byteLength
+        }
+        compactions.set(room, { compaction, covered, bytes })
       }
       // A chained batch hands each operation to LevelDB as it is added. The array form keeps a copy of
       // every operation alive until the write completes, and V8 learns to allocate those copies in the old
       // generation: ~1 MB/s of old-space garbage at 1,000 updates/s, and a full GC every ~20 s.
       const chained = this.db.batch()
-      // The index key goes with every batch that touches a room: what makes a room listed is then the
-      // batch itself, never what some writer believes it wrote before.
-      for (const room of ends.keys()) chained.put(roomKey(room), EMPTY)
-      for (const [room, { compaction, covered }] of compactions) {
-        chained.put(snapshotKey(room), encodeSnapshot(compaction.through, compaction.snapshot))
+      for (const [room, { compaction, covered, bytes }] of compactions) {
+        const snapshot = encodeSnapshot(compaction.through, compaction.snapshot)
+        chained.put(snapshotKey(room), snapshot)
         for (const key of covered) chained.del(key)
         const end = endOf(ends, room)
         end.snapshotThrough = compaction.through
         end.next = Math.max(end.next, compaction.through + 1)
+        end.logBytes -= bytes
+        end.snapshotBytes = snapshot.byteLength
       }
       const positions = new Array<number>(batch.appends.length)
+      const now = Date.now()
       batch.appends.forEach(({ room, update }, i) => {
         const end = endOf(ends, room)
         positions[i] = end.next++
         chained.put(logKey(room, positions[i]), update)
+        end.logBytes += update.byteLength
+        end.lastChange = now
       })
+      // The index key goes with every batch that touches a room: what makes a room listed is then the
+      // batch itself, never what some writer believes it wrote before. Its value is the room's info.
+      for (const [room, end] of ends)
+        chained.put(roomKey(room), encodeRoomInfo(end.logBytes + end.snapshotBytes, end.lastChange))
       await chained.write({ sync: this.options.syncWrites === true })
       for (const [room, end] of ends) this.remember(room, end)
       return { positions }
@@ -200,30 +212,6 @@ export class LevelStore implements DocumentStore {
       for (const room of ends.keys()) this.forget(room)
       if (error instanceof StoreError) throw error
       throw writeError(this.location, 'writing', error)
-    }
-  }
-
-  /** A room's log end from disk, for a room this store has not read or written since it opened. */
-  private async readEnds(room: string): Promise<LogEnds> {
-    const bytes = await this.db.get(snapshotKey(room))
-    const snapshotThrough = bytes === undefined ? -1 : this.decode(room, bytes).through
-    let last = 0
-    for await (const key of this.db.keys({
-      gte: logPrefix(room),
-      lt: logEnd(room),
-      reverse: true,
-      limit: 1,
-    })) {
-      last = positionOf(room, key)
-    }
-    return { next: Math.max(last, snapshotThrough, 0) + 1, snapshotThrough }
-  }
-
-  private decode(room: string, bytes: Uint8Array) {
-    try {
-      return decodeSnapshot(bytes)
-    } catch (error) {
-      throw new StoreError(`the stored snapshot of room "${room}" is unreadable`, 'corrupt', { cause: error })
     }
   }
 
@@ -273,6 +261,16 @@ export class LevelStore implements DocumentStore {
 
   async hasRoom(room: string): Promise<boolean> {
     return (await this.db.get(roomKey(room))) !== undefined
+  }
+
+  async describeRooms(rooms: readonly string[]): Promise<Map<string, RoomInfo>> {
+    const values = await this.db.getMany(rooms.map(roomKey))
+    const infos = new Map<string, RoomInfo>()
+    rooms.forEach((room, i) => {
+      const value = values[i]
+      if (value !== undefined) infos.set(room, decodeRoomInfo(value))
+    })
+    return infos
   }
 
   deleteRoom(room: string): Promise<void> {

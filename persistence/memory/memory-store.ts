@@ -11,6 +11,7 @@ import {
   type DocumentStore,
   type ListOptions,
   newestFirst,
+  type RoomInfo,
   type StoredRoom,
   type StoredVersion,
   StoreError,
@@ -25,6 +26,8 @@ interface MemoryRoom {
   /** The position the snapshot covers through; -1 without one. */
   snapshotThrough: number
   log: { position: number; update: Uint8Array }[]
+  /** When a batch last appended to the room (ms); null before any did. */
+  lastChange: number | null
 }
 
 /** Where a name is in the sorted list, or where it would go (binary search). */
@@ -75,9 +78,12 @@ export class MemoryDatabase {
       this.lastPosition = Math.max(this.lastPosition, through)
     }
     // Copies: the caller may reuse its buffers, as it may with a store that writes them out.
-    const positions = batch.appends.map(({ room, update }) => {
+    const now = Date.now()
+    const positions = batch.appends.map(({ room: name, update }) => {
       const position = ++this.lastPosition
-      this.roomOf(room).log.push({ position, update: update.slice() })
+      const room = this.roomOf(name)
+      room.log.push({ position, update: update.slice() })
+      room.lastChange = now
       return position
     })
     return { positions }
@@ -94,6 +100,17 @@ export class MemoryDatabase {
 
   hasRoom(name: string): boolean {
     return this.rooms.has(name)
+  }
+
+  describeRooms(names: readonly string[]): Map<string, RoomInfo> {
+    const infos = new Map<string, RoomInfo>()
+    for (const name of names) {
+      const room = this.rooms.get(name)
+      if (room === undefined) continue
+      const log = room.log.reduce((sum, entry) => sum + entry.update.byteLength, 0)
+      infos.set(name, { bytes: (room.snapshot?.byteLength ?? 0) + log, lastChange: room.lastChange })
+    }
+    return infos
   }
 
   saveVersion(room: string, version: StoredVersion): void {
@@ -126,7 +143,7 @@ export class MemoryDatabase {
   private roomOf(name: string): MemoryRoom {
     let room = this.rooms.get(name)
     if (room === undefined) {
-      room = { snapshot: null, snapshotThrough: -1, log: [] }
+      room = { snapshot: null, snapshotThrough: -1, log: [], lastChange: null }
       this.rooms.set(name, room)
       this.names.splice(indexOf(this.names, name).index, 0, name)
     }
@@ -166,6 +183,11 @@ export class MemoryStore implements DocumentStore {
   async hasRoom(room: string): Promise<boolean> {
     this.mustBeOpen()
     return this.database.hasRoom(room)
+  }
+
+  async describeRooms(rooms: readonly string[]): Promise<Map<string, RoomInfo>> {
+    this.mustBeOpen()
+    return this.database.describeRooms(rooms)
   }
 
   async deleteRoom(room: string): Promise<void> {
