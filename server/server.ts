@@ -177,6 +177,7 @@ export class PlaitServer {
         maxDocumentBytes: this.config.maxDocumentBytes,
         listRooms: (options) => this.store.listRooms(options),
         hasRoom: (room) => this.store.hasRoom(room),
+        describeRooms: (rooms) => this.store.describeRooms(rooms),
         openRoom: (name) => this.registry.acquire(name),
         loadedRoom: (name) => this.registry.get(name),
         openDocument: (room) => this.openDocument(room),

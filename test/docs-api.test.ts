@@ -253,6 +253,36 @@ describe('the document API in open mode', () => {
   })
 })
 
+describe('the list after a restart', () => {
+  test('a room not loaded reports the size and last change storage recorded', async () => {
+    const s = await startServer()
+    const from = Date.now()
+    try {
+      const doc = new Y.Doc()
+      doc.getText('t').insert(0, 'written before the restart')
+      assert.equal((await post(s, 'kept/doc', Y.encodeStateAsUpdate(doc))).status, 200)
+    } finally {
+      await s.stop()
+    }
+    const to = Date.now()
+    const again = await startServer({}, s.dataDir)
+    try {
+      const listed = await (await fetch(`${again.http}/api/docs?prefix=kept%2F`)).json()
+      assert.equal(listed.rooms.length, 1)
+      const [room] = listed.rooms
+      assert.equal(room.name, 'kept/doc')
+      assert.equal(room.loaded, false, 'listing does not load it')
+      assert.ok(room.size > 0, `size ${room.size} from storage`)
+      const at = Date.parse(room.lastChange)
+      assert.ok(at >= from && at <= to, `lastChange ${room.lastChange} is when it was written`)
+      assert.equal(again.server.registry.get('kept/doc'), undefined)
+    } finally {
+      await again.stop()
+      removeDir(s.dataDir)
+    }
+  })
+})
+
 describe('deleting a document', () => {
   test('closes live clients with 4404, a stock provider does not reconnect, and the data is gone after a restart', async () => {
     const s = await startServer()

@@ -1,5 +1,7 @@
 // What the document API needs from the server: storage reads, the rooms, server-side editing, deletion
 // and the change events. Passed in by server.ts, so this folder knows no registry or store internals.
+
+import type { RoomInfo } from '../../../persistence/store.js'
 import type { DocumentHandle } from '../../documents/document-handle.js'
 import type { DocumentEvents } from '../../documents/events.js'
 import type { Room } from '../../documents/room.js'
@@ -33,6 +35,8 @@ export interface DocsDeps extends CallerDeps {
   maxDocumentBytes: number
   listRooms: ListRooms
   hasRoom(room: string): Promise<boolean>
+  /** What storage records about rooms' size and last change (store.describeRooms). */
+  describeRooms(rooms: readonly string[]): Promise<Map<string, RoomInfo>>
   /** The room, loaded (null when the process holds its maximum of rooms). */
   openRoom(name: string): Room | null
   loadedRoom(name: string): Room | undefined

@@ -1,6 +1,6 @@
-// When each loaded room last changed, from the 'changed' events: what the room list reports without
-// reading storage. The store keeps no such record yet, so rooms not in memory report null; a room
-// forgets it when it unloads, which bounds this map by --max-rooms.
+// When each loaded room last changed, from the 'changed' events: what the room list reports for a loaded
+// room without reading storage (rooms not in memory, or unchanged since they loaded, report what the store
+// records, describeRooms). A room forgets it when it unloads, which bounds this map by --max-rooms.
 import type { DocumentEvents } from '../../documents/events.js'
 
 export class LastChange {

@@ -1,5 +1,5 @@
 // GET /api/docs: the stored rooms the caller may read, paged, with what the server knows cheaply about
-// each. The cursor comes from the filtered list (room-listing.ts), so paging never names a room the
+// each: a loaded room's live size and last change, else what storage records (one describeRooms a page). The cursor comes from the filtered list (room-listing.ts), so paging never names a room the
 // caller may not read, and only the storage ranges of its token's patterns and the prefix are read.
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import type { Identity } from '../../auth/identity.js'
@@ -17,11 +17,12 @@ const RoomSummary = z
     name: z.string(),
     loaded: z.boolean().openapi({ description: 'Whether the document is in memory now' }),
     size: z.number().int().nullable().openapi({
-      description: 'Bytes in storage (snapshot and log) for a loaded document; null when it is not loaded',
+      description:
+        'Bytes in storage (snapshot and log); null when unknown (a document last written by an older plait)',
     }),
     lastChange: z.string().nullable().openapi({
       description:
-        'When it last changed (ISO 8601), known for a loaded document changed since it loaded; else null',
+        'When it last changed (ISO 8601); null when unknown (a document last written by an older plait)',
     }),
   })
   .openapi('RoomSummary')
@@ -79,14 +80,22 @@ export function registerList(app: OpenAPIHono<DocsEnv>, deps: DocsDeps, lastChan
     const caller = await callerOf(c, deps)
     const page = await listReadable(deps.listRooms, within(prefix, caller), after, limit)
     if ('refused' in page) throw new ApiError(401, 'unauthorized', page.refused.reason)
-    const rooms = page.rooms.map((name) => {
+    const live = page.rooms.map((name) => {
       const loaded = deps.loadedRoom(name)
-      const at = lastChange.of(name)
+      const size = loaded?.state === 'ready' ? loaded.storedBytes : null
+      return { name, loaded: loaded !== undefined, size, at: lastChange.of(name) }
+    })
+    // Storage for what memory does not know: rooms not loaded, or loaded but unchanged since (or loading).
+    const unknown = live.filter(({ size, at }) => size === null || at === null).map(({ name }) => name)
+    const stored = unknown.length === 0 ? new Map() : await deps.describeRooms(unknown)
+    const rooms = live.map(({ name, loaded, size, at }) => {
+      const info = stored.get(name)
+      const changed = at ?? info?.lastChange ?? null
       return {
         name,
-        loaded: loaded !== undefined,
-        size: loaded?.state === 'ready' ? loaded.storedBytes : null,
-        lastChange: at === null ? null : new Date(at).toISOString(),
+        loaded,
+        size: size ?? info?.bytes ?? null,
+        lastChange: changed === null ? null : new Date(changed).toISOString(),
       }
     })
     return c.json(page.next === undefined ? { rooms } : { rooms, next: page.next }, 200)
