@@ -1,15 +1,7 @@
 // createServer: the embeddable whole — store, group commit, rooms, gateway and HTTP on one port.
-import { existsSync, readFileSync } from 'node:fs'
-import {
-  createServer as createHttpServer,
-  type Server as HttpServer,
-  type IncomingMessage,
-  type RequestListener,
-} from 'node:http'
+import type { Server as HttpServer, IncomingMessage, RequestListener } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { dirname, join } from 'node:path'
 import type { Duplex } from 'node:stream'
-import { fileURLToPath } from 'node:url'
 import type { HttpBindings } from '@hono/node-server'
 import type { Hono } from 'hono'
 import { LevelStore } from '../persistence/level/level-store.js'
@@ -30,11 +22,12 @@ import { Gateway } from './gateway/gateway.js'
 import { HocuspocusDocument } from './gateway/hocuspocus-document.js'
 import { countByProtocol } from './gateway/socket-counts.js'
 import { HookRunner } from './hooks/hook-runner.js'
-import { createHttpApp, type HttpDeps } from './http/app.js'
+import { createHttpApp } from './http/app.js'
 import { HttpConnections } from './http/connections.js'
-import { defaultFeedLimits } from './http/docs/deps.js'
+import { httpDepsOf } from './http/deps-of.js'
 import { createRequestListener } from './http/listener.js'
 import { Metrics } from './http/metrics.js'
+import { createNodeServer } from './http/node-server.js'
 import { createLogger, type Logger } from './logger.js'
 import { observeDocuments } from './observers.js'
 import type { ServerOptions } from './options/options.js'
@@ -45,17 +38,6 @@ import { roomNameProblem } from './protocol/room-name.js'
 import { Webhooks } from './webhooks/webhooks.js'
 
 export type { ServerOptions } from './options/options.js'
-
-/** The package root (where package.json is), from this file in server/ or dist/server/. */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (let i = 0; i < 4; i++) {
-    const manifest = join(dir, 'package.json')
-    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'plait') return dir
-    dir = dirname(dir)
-  }
-  return process.cwd()
-}
 
 export class PlaitServer {
   /** Every option resolved (defaults filled in), flat: what the parts read. */
@@ -152,41 +134,12 @@ export class PlaitServer {
       storageReady: this.health.ready,
     }))
     this.metrics.includeProcessMetrics()
-    const demoDir = join(packageRoot(), 'web-demo', 'dist')
-    const httpDeps: HttpDeps = {
+    const httpDeps = httpDepsOf(this, {
+      identify,
+      feeds,
       isAlive: () => !this.stopping,
-      isReady: () => this.isReady(),
       notReadyReason: () => this.notReadyReason(),
-      renderMetrics: async () => ({
-        contentType: this.metrics.contentType,
-        body: await this.metrics.render(),
-      }),
-      info: () => ({ name: 'plait', auth: this.authMode, pathPrefix: this.config.pathPrefix }),
-      demoDir: this.config.demo ? demoDir : null,
-      documents: {
-        identify,
-        listRooms: (options) => this.store.listRooms(options),
-        hasRoom: (room) => this.store.hasRoom(room),
-        openRoom: (name) => this.registry.acquire(name),
-        loadedRoom: (name) => this.registry.get(name),
-      },
-      docs: {
-        identify,
-        adminToken: this.config.adminToken,
-        allowQueryToken: this.config.allowQueryToken,
-        maxDocumentBytes: this.config.maxDocumentBytes,
-        listRooms: (options) => this.store.listRooms(options),
-        hasRoom: (room) => this.store.hasRoom(room),
-        describeRooms: (rooms) => this.store.describeRooms(rooms),
-        openRoom: (name) => this.registry.acquire(name),
-        loadedRoom: (name) => this.registry.get(name),
-        openDocument: (room) => this.openDocument(room),
-        deleteDocument: (room) => this.registry.delete(room, Closes.documentDeleted, 'document deleted'),
-        versions: this.versions,
-        events: this.events,
-        feeds: { ...defaultFeedLimits, ...feeds },
-      },
-    }
+    })
     this.app = createHttpApp(httpDeps)
     this.handleRequest = createRequestListener(this.app, httpDeps)
     if (options.httpServer !== undefined) {
@@ -197,16 +150,7 @@ export class PlaitServer {
       this.httpServer.on('upgrade', this.onUpgrade)
       return
     }
-    this.httpServer = createHttpServer(
-      {
-        headersTimeout: this.config.headersTimeoutMs,
-        requestTimeout: this.config.requestTimeoutMs,
-        // Node checks the two timeouts on this interval (30 s by default): often enough that they bite
-        // within a second of expiring.
-        connectionsCheckingInterval: Math.min(1000, Math.max(50, this.config.headersTimeoutMs / 4)),
-      },
-      this.handleRequest,
-    )
+    this.httpServer = createNodeServer(this.config, this.handleRequest)
     httpConnections.watch(this.httpServer)
     this.httpServer.on('upgrade', this.onUpgrade)
   }
