@@ -2,27 +2,23 @@
 // retrying, and respects read-only access.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { SignJWT } from 'jose'
 import type { Page } from 'playwright-core'
+import { mintToken } from '../server/cli/token-command.js'
 import { browserMissing, openPerson, screenshot, uniqueRoom, useDemo } from './helpers/browser.js'
-import { editorText, typeInEditor, waitForSaved, waitForText, waitMs } from './helpers/editor-page.js'
+import {
+  editorText,
+  enterToken,
+  typeInEditor,
+  waitForSaved,
+  waitForText,
+  waitMs,
+} from './helpers/editor-page.js'
 
 const secret = 'demo-auth-test-secret-0123456789abcdef'
 
-async function mint(docs: Record<string, 'read' | 'write'>): Promise<string> {
-  const now = Math.floor(Date.now() / 1000)
-  return new SignJWT({ docs })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject('demo-test')
-    .setIssuedAt(now)
-    .setExpirationTime(now + 600)
-    .sign(new TextEncoder().encode(secret))
-}
-
-async function enterToken(page: Page, token: string): Promise<void> {
-  await page.fill('#auth-dialog input[name="token"]', token)
-  await page.press('#auth-dialog input[name="token"]', 'Enter')
-}
+/** A token for `docs`, signed with the server's secret, as an app would mint one (plait token). */
+const mint = (docs: Record<string, 'read' | 'write'>) =>
+  mintToken({ secret, sub: 'demo-test', docs, ttlSeconds: 600 })
 
 /** Counts the WebSocket connections a page opens, to tell a stop from a retry loop. */
 function countSockets(page: Page): () => number {

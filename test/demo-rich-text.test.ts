@@ -2,8 +2,8 @@
 // server. Two people type together, see each other's named carets, and nothing breaks the page's CSP.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { SignJWT } from 'jose'
 import type { Page } from 'playwright-core'
+import { mintToken } from '../server/cli/token-command.js'
 import {
   browserMissing,
   cspViolations,
@@ -12,24 +12,13 @@ import {
   uniqueRoom,
   useDemo,
 } from './helpers/browser.js'
-import { setName, waitForSaved, waitMs } from './helpers/editor-page.js'
+import { enterToken, setName, waitForSaved, waitMs } from './helpers/editor-page.js'
 
 const secret = 'demo-rich-text-test-secret-0123456789abcdef'
 
-async function mint(docs: Record<string, 'read' | 'write'>): Promise<string> {
-  const now = Math.floor(Date.now() / 1000)
-  return new SignJWT({ docs })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject('demo-test')
-    .setIssuedAt(now)
-    .setExpirationTime(now + 600)
-    .sign(new TextEncoder().encode(secret))
-}
-
-async function enterToken(page: Page, token: string): Promise<void> {
-  await page.fill('#auth-dialog input[name="token"]', token)
-  await page.press('#auth-dialog input[name="token"]', 'Enter')
-}
+/** A token for `docs`, signed with the server's secret, as an app would mint one (plait token). */
+const mint = (docs: Record<string, 'read' | 'write'>) =>
+  mintToken({ secret, sub: 'demo-test', docs, ttlSeconds: 600 })
 
 /** The document as the reader sees it: paragraphs of the editor without other people's caret labels. */
 function richText(page: Page): Promise<string> {

@@ -42,3 +42,9 @@ export async function waitForText(page: Page, expected: string): Promise<void> {
 export async function waitForSaved(page: Page): Promise<void> {
   await page.waitForSelector('#status[data-connection="connected"][data-unsynced="0"]', { timeout: waitMs })
 }
+
+/** Types a token into the demo's token dialog and sends it. */
+export async function enterToken(page: Page, token: string): Promise<void> {
+  await page.fill('#auth-dialog input[name="token"]', token)
+  await page.press('#auth-dialog input[name="token"]', 'Enter')
+}
