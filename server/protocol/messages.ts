@@ -83,27 +83,29 @@ function readSync(decoder: decoding.Decoder): SyncMessage {
   throw new ProtocolError(1002, `unknown sync sub-type ${sub}`)
 }
 
-/** Decodes the one message of a client frame. Throws ProtocolError on anything malformed. */
-export function decodeClientMessage(frame: Uint8Array): ClientMessage {
+/** Reads a frame's type; sync and awareness messages read the same both ways, `rest` reads the others. */
+function decodeMessage<M>(
+  frame: Uint8Array,
+  rest: (type: number, decoder: decoding.Decoder) => M,
+): SyncMessage | { kind: 'awareness'; update: Uint8Array } | M {
   if (frame.length === 0) throw new ProtocolError(1002, 'empty frame')
   const decoder = decoding.createDecoder(frame)
   const type = readUint(decoder, 'message type')
-  switch (type) {
-    case MessageType.sync:
-      return readSync(decoder)
-    case MessageType.awareness:
-      return { kind: 'awareness', update: readBytes(decoder, 'awareness update') }
-    case MessageType.auth: {
-      const sub = readUint(decoder, 'auth sub-type')
-      if (sub !== AuthSub.token)
-        throw new ProtocolError(1002, `unexpected auth sub-type ${sub} from a client`)
-      return { kind: 'auth-token', token: readString(decoder, 'token') }
-    }
-    case MessageType.queryAwareness:
-      return { kind: 'query-awareness' }
-    default:
-      throw new ProtocolError(1002, `unknown message type ${type}`)
-  }
+  if (type === MessageType.sync) return readSync(decoder)
+  if (type === MessageType.awareness)
+    return { kind: 'awareness', update: readBytes(decoder, 'awareness update') }
+  return rest(type, decoder)
+}
+
+/** Decodes the one message of a client frame. Throws ProtocolError on anything malformed. */
+export function decodeClientMessage(frame: Uint8Array): ClientMessage {
+  return decodeMessage(frame, (type, decoder): ClientMessage => {
+    if (type === MessageType.queryAwareness) return { kind: 'query-awareness' }
+    if (type !== MessageType.auth) throw new ProtocolError(1002, `unknown message type ${type}`)
+    const sub = readUint(decoder, 'auth sub-type')
+    if (sub !== AuthSub.token) throw new ProtocolError(1002, `unexpected auth sub-type ${sub} from a client`)
+    return { kind: 'auth-token', token: readString(decoder, 'token') }
+  })
 }
 
 /**
@@ -111,28 +113,17 @@ export function decodeClientMessage(frame: Uint8Array): ClientMessage {
  * malformed, including a scope other than the two the server grants.
  */
 export function decodeServerMessage(frame: Uint8Array): ServerMessage {
-  if (frame.length === 0) throw new ProtocolError(1002, 'empty frame')
-  const decoder = decoding.createDecoder(frame)
-  const type = readUint(decoder, 'message type')
-  switch (type) {
-    case MessageType.sync:
-      return readSync(decoder)
-    case MessageType.awareness:
-      return { kind: 'awareness', update: readBytes(decoder, 'awareness update') }
-    case MessageType.auth: {
-      const sub = readUint(decoder, 'auth sub-type')
-      if (sub === AuthSub.permissionDenied)
-        return { kind: 'permission-denied', reason: readString(decoder, 'reason') }
-      if (sub === AuthSub.authenticated) {
-        const scope = readString(decoder, 'scope')
-        if (scope === 'read-write' || scope === 'readonly') return { kind: 'authenticated', scope }
-        throw new ProtocolError(1007, `unknown scope ${JSON.stringify(scope.slice(0, 32))}`)
-      }
+  return decodeMessage(frame, (type, decoder): ServerMessage => {
+    if (type !== MessageType.auth) throw new ProtocolError(1002, `unknown message type ${type}`)
+    const sub = readUint(decoder, 'auth sub-type')
+    if (sub === AuthSub.permissionDenied)
+      return { kind: 'permission-denied', reason: readString(decoder, 'reason') }
+    if (sub !== AuthSub.authenticated)
       throw new ProtocolError(1002, `unknown auth sub-type ${sub} from the server`)
-    }
-    default:
-      throw new ProtocolError(1002, `unknown message type ${type}`)
-  }
+    const scope = readString(decoder, 'scope')
+    if (scope === 'read-write' || scope === 'readonly') return { kind: 'authenticated', scope }
+    throw new ProtocolError(1007, `unknown scope ${JSON.stringify(scope.slice(0, 32))}`)
+  })
 }
 
 function frame(write: (encoder: encoding.Encoder) => void): Uint8Array {
