@@ -19,7 +19,7 @@ import { Versions } from './documents/versions.js'
 import { warmUpYjs } from './documents/yjs-state.js'
 import { TrustedProxies } from './gateway/client-address.js'
 import { Gateway } from './gateway/gateway.js'
-import { HocuspocusDocument } from './gateway/hocuspocus-document.js'
+import { sendStatelessTo } from './gateway/hocuspocus-document.js'
 import { countByProtocol } from './gateway/socket-counts.js'
 import { HookRunner } from './hooks/hook-runner.js'
 import { createHttpApp } from './http/app.js'
@@ -33,7 +33,6 @@ import { observeDocuments } from './observers.js'
 import type { ServerOptions } from './options/options.js'
 import { type Config, ConfigError, checkAuth, resolveOptions } from './options/resolve.js'
 import { Closes } from './protocol/close-codes.js'
-import { encodeStateless } from './protocol/hocuspocus.js'
 import { roomNameProblem } from './protocol/room-name.js'
 import { Webhooks } from './webhooks/webhooks.js'
 
@@ -183,16 +182,7 @@ export class PlaitServer {
    * stateless messages arrive as the `stateless` document event (and the onStateless hook).
    */
   sendStateless(room: string, payload: string): number {
-    const members = this.registry.get(room)?.members
-    if (members === undefined) return 0
-    const message = encodeStateless(payload)
-    let sent = 0
-    for (const member of members) {
-      if (!(member instanceof HocuspocusDocument)) continue
-      member.send(message, true)
-      sent++
-    }
-    return sent
+    return sendStatelessTo(this.registry.get(room)?.members ?? [], payload)
   }
 
   isReady(): boolean {

@@ -11,6 +11,7 @@ import {
   encodeDocumentName,
   encodeHocuspocusAuthenticated,
   encodeHocuspocusPermissionDenied,
+  encodeStateless,
   encodeSyncStatus,
   type HocuspocusClientMessage,
 } from '../protocol/hocuspocus.js'
@@ -263,4 +264,16 @@ export class HocuspocusDocument implements RoomMember {
     this.room = null
     room?.leave(this)
   }
+}
+
+/** Sends a stateless message to the Hocuspocus documents among `members`; returns how many got it. */
+export function sendStatelessTo(members: Iterable<RoomMember>, payload: string): number {
+  const message = encodeStateless(payload)
+  let sent = 0
+  for (const member of members) {
+    if (!(member instanceof HocuspocusDocument)) continue
+    member.send(message, true)
+    sent++
+  }
+  return sent
 }
