@@ -38,6 +38,8 @@ export interface ClusterStoreOptions {
   leaseMs?: number
   /** Timeouts of one Redis command and one SQL statement. */
   timeoutMs?: number
+  /** Told of each compaction: how long its PostgreSQL write took, or that another node held the lease. */
+  onCompaction?: (result: { ms: number; skipped: boolean }) => void
 }
 
 /** One entry of a room's log as read back from Redis. */
@@ -186,10 +188,15 @@ export class ClusterStore implements DocumentStore {
     const leased: string[] = []
     try {
       for (const compaction of batch.compactions) {
-        if (!(await this.acquireLease(redis, compaction.room))) continue
+        const started = performance.now()
+        if (!(await this.acquireLease(redis, compaction.room))) {
+          this.options.onCompaction?.({ ms: 0, skipped: true })
+          continue
+        }
         leased.push(compaction.room)
         await this.storeSnapshot(pool, compaction)
         roomOf(compaction.room).trim = compaction.through
+        this.options.onCompaction?.({ ms: performance.now() - started, skipped: false })
       }
       for (const [i, { room, update }] of batch.appends.entries()) {
         const entry = roomOf(room)
@@ -206,7 +213,17 @@ export class ClusterStore implements DocumentStore {
           const { updates, trim } = rooms.get(name) ?? roomOf(name)
           const keys = this.keys(name)
           const run = (pipeline as unknown as Record<string, ScriptRunner>).plaitAppend
-          run.call(pipeline, keys.counter, keys.stream, keys.info, keys.logChannel, now, this.nodeId, trim, ...updates)
+          run.call(
+            pipeline,
+            keys.counter,
+            keys.stream,
+            keys.info,
+            keys.logChannel,
+            now,
+            this.nodeId,
+            trim,
+            ...updates,
+          )
         }
         const results = (await pipeline.exec()) ?? []
         const unseeded: string[] = []

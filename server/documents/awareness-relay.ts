@@ -3,7 +3,12 @@
 // leave as one message; the sender gets it too (a keep-alive for stock clients), and its own echo waits
 // until its edits are durable, so the echo doubles as a save receipt.
 import { encodeAwareness } from '../protocol/messages.js'
-import { type AwarenessChange, AwarenessState, decodeAwarenessUpdate } from './awareness-state.js'
+import {
+  type AwarenessChange,
+  AwarenessState,
+  decodeAwarenessUpdate,
+  encodeAwarenessStates,
+} from './awareness-state.js'
 import type { Durability } from './durability.js'
 import type { DocumentEvents } from './events.js'
 import { clientOrigin } from './origin.js'
@@ -35,9 +40,21 @@ function stampUserId(changes: AwarenessChange[], userId: string): AwarenessChang
   })
 }
 
+/** Where a room's awareness meets other nodes' (a cluster): the changes of this node's members go out. */
+export interface AwarenessPeers<Member> {
+  /** This node's members' accepted changes of one turn, as one awareness update. */
+  publish(update: Uint8Array): void
+  /** Whether `owner` stands for another node (its states are not this node's to publish). */
+  isPeer(owner: Member): boolean
+}
+
 export class AwarenessRelay<Member extends AwarenessMember> {
   readonly states = new AwarenessState<Member>()
   private scheduled = false
+  /** Set in a cluster. */
+  peers: AwarenessPeers<Member> | null = null
+  // This turn's changes by this node's members, for the other nodes.
+  private outgoing: Map<number, AwarenessChange> | null = null
 
   constructor(
     private readonly members: ReadonlySet<Member>,
@@ -58,6 +75,10 @@ export class AwarenessRelay<Member extends AwarenessMember> {
     const { accepted, ignored } = this.states.apply(changes, member, maxAwarenessPerSocket, Date.now(), ids)
     if (ignored > 0) this.events.emit('awarenessIgnored', { room: this.room, changes: ignored })
     if (accepted === 0) return
+    if (this.peers !== null) {
+      const taken = new Set(ids)
+      this.toPeers(changes.filter((change) => taken.has(change.clientID)))
+    }
     if (this.events.has('awareness'))
       this.events.emit('awareness', { room: this.room, origin: clientOrigin(member), clients: ids })
     this.schedule()
@@ -71,7 +92,35 @@ export class AwarenessRelay<Member extends AwarenessMember> {
 
   /** The member left: its states are removed and the removal is relayed. */
   leave(member: Member): void {
-    if (this.states.removeOwnedBy(member) > 0) this.schedule()
+    const removals: AwarenessChange[] | undefined = this.peers === null ? undefined : []
+    if (this.states.removeOwnedBy(member, removals) === 0) return
+    if (removals !== undefined) this.toPeers(removals)
+    this.schedule()
+  }
+
+  /** Another node's members' changes (`peer` stands for that node): relayed to this node's members. */
+  receiveFromPeer(peer: Member, update: Uint8Array): void {
+    const changes = decodeAwarenessUpdate(update, Number.MAX_SAFE_INTEGER)
+    if (this.states.apply(changes, peer, Number.MAX_SAFE_INTEGER, Date.now(), undefined, true).accepted > 0)
+      this.schedule()
+  }
+
+  /** That node is gone: the states it stood for are removed here. */
+  dropPeer(peer: Member): void {
+    if (this.states.removeOwnedBy(peer) > 0) this.schedule()
+  }
+
+  /** The states of this node's own members, for a node that asked; null when there are none. */
+  encodeOwn(): Uint8Array | null {
+    const peers = this.peers
+    return this.states.encodeAll(peers === null ? undefined : (owner) => !peers.isPeer(owner))
+  }
+
+  private toPeers(changes: AwarenessChange[]): void {
+    if (changes.length === 0) return
+    this.outgoing ??= new Map()
+    for (const change of changes) this.outgoing.set(change.clientID, change)
+    this.schedule()
   }
 
   private schedule(): void {
@@ -80,6 +129,9 @@ export class AwarenessRelay<Member extends AwarenessMember> {
     setImmediate(() => {
       this.scheduled = false
       this.beforeBroadcast()
+      const outgoing = this.outgoing
+      this.outgoing = null
+      if (outgoing !== null) this.peers?.publish(encodeAwarenessStates(outgoing.values()))
       const changes = this.states.takePending()
       if (changes === null) return
       const message = encodeAwareness(changes)

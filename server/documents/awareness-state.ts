@@ -123,6 +123,8 @@ export class AwarenessState<Owner extends { readonly userId: string | null }> {
     now = Date.now(),
     /** Filled with the ids of the accepted changes, when given. */
     acceptedIds?: number[],
+    /** Another node checked these already (ownership, limits): take them as they are. */
+    trusted = false,
   ): { accepted: number; ignored: number } {
     let accepted = 0
     let ignored = 0
@@ -135,14 +137,14 @@ export class AwarenessState<Owner extends { readonly userId: string | null }> {
       // What y-protocols itself would skip (stock providers echo every state they receive) is not counted.
       if (removal ? !live || !(newer || currentClock === change.clock) : !newer) continue
       const mine = current !== undefined && current.owner === owner
-      if (current !== undefined && !mine && !this.mayClaim(current, owner, now)) {
+      if (current !== undefined && !mine && !trusted && !this.mayClaim(current, owner, now)) {
         ignored++
         continue
       }
       if (removal) {
         this.entries.set(change.clientID, { clock: change.clock, state: null, owner, seenAt: now })
       } else {
-        if (!mine && this.countOwnedBy(owner) >= maxPerOwner) continue
+        if (!mine && !trusted && this.countOwnedBy(owner) >= maxPerOwner) continue
         this.entries.set(change.clientID, { clock: change.clock, state: change.state, owner, seenAt: now })
       }
       this.markPending(change)
@@ -158,24 +160,32 @@ export class AwarenessState<Owner extends { readonly userId: string | null }> {
     return now - current.seenAt >= AWARENESS_OUTDATED_MS
   }
 
-  /** Removes every state the owner controls (its socket closed); returns how many were visible. */
-  removeOwnedBy(owner: Owner): number {
+  /**
+   * Removes every state the owner controls (its socket closed); returns how many were visible, and
+   * adds their removals to `removals` when given.
+   */
+  removeOwnedBy(owner: Owner, removals?: AwarenessChange[]): number {
     let removed = 0
     for (const [clientID, entry] of this.entries) {
       if (entry.owner !== owner) continue
       this.entries.delete(clientID)
       if (entry.state === null) continue
-      this.markPending({ clientID, clock: entry.clock, state: 'null' })
+      const removal = { clientID, clock: entry.clock, state: 'null' }
+      this.markPending(removal)
+      removals?.push(removal)
       removed++
     }
     return removed
   }
 
-  /** The whole room, for a client that just joined or asked. Null when nobody has a state. */
-  encodeAll(): Uint8Array | null {
+  /**
+   * The whole room, for a client that just joined or asked (or only the states whose owner passes
+   * `include`). Null when nobody has a state.
+   */
+  encodeAll(include?: (owner: Owner) => boolean): Uint8Array | null {
     const list: AwarenessChange[] = []
-    for (const [clientID, { clock, state }] of this.entries)
-      if (state !== null) list.push({ clientID, clock, state })
+    for (const [clientID, { clock, state, owner }] of this.entries)
+      if (state !== null && (include === undefined || include(owner))) list.push({ clientID, clock, state })
     return list.length === 0 ? null : encodeAwarenessStates(list)
   }
 

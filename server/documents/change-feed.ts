@@ -39,6 +39,12 @@ export class ChangeFeed {
     while (pending.length > 0 && pending[0].seq <= lastSeq) pending.shift()
   }
 
+  /** Changes another node made and stored: announced as they arrive, with that node as their origin. */
+  relayed(updates: readonly Uint8Array[], origin: Origin): void {
+    if (!this.events.has('changed')) return
+    for (const update of updates) this.events.emit('changed', { room: this.room, update, origins: [origin] })
+  }
+
   clear(): void {
     this.pending = []
   }

@@ -12,6 +12,8 @@ export interface DocumentEventMap {
   stored: { room: string; updates: number; bytes: number }
   compacted: { room: string; snapshotBytes: number }
   unloaded: { room: string }
+  /** The document was deleted here (its storage too); `code` and `reason` closed its members. */
+  deleted: { room: string; code: number; reason: string }
   failed: { room: string; error: Error }
   connected: { room: string; origin: Origin }
   disconnected: { room: string; origin: Origin }

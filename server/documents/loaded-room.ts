@@ -45,7 +45,7 @@ export class LoadedRoom implements IntakeHost<RoomMember> {
   protected readonly broadcaster: Broadcaster<RoomMember>
   readonly awareness: AwarenessRelay<RoomMember>
   protected readonly intake: UpdateIntake<RoomMember>
-  private readonly firstSync = new FirstSync(this.doc)
+  protected readonly firstSync = new FirstSync(this.doc)
   protected readonly feed: ChangeFeed
 
   constructor(
@@ -54,7 +54,7 @@ export class LoadedRoom implements IntakeHost<RoomMember> {
     private readonly commit: GroupCommit<RoomMember>,
     private readonly limits: RoomLimits,
     protected readonly events: DocumentEvents,
-    private readonly log: Logger,
+    protected readonly log: Logger,
     /** The embedder's onLoad hooks: seed or transform the document before anyone sees it. */
     private readonly onLoad?: (context: { room: string; doc: Y.Doc; isNew: boolean }) => Promise<void>,
   ) {
@@ -68,6 +68,7 @@ export class LoadedRoom implements IntakeHost<RoomMember> {
     this.awareness = new AwarenessRelay(this.members, this.durability, limits, applyFirst, name, events)
     this.feed = new ChangeFeed(name, events)
     this.intake = new UpdateIntake<RoomMember>(this, limits.maxDocumentBytes, events, log)
+    this.book.shared = limits.sharedLog === true
     this.ready = this.load()
     // A failed load is reported to each waiting client; keep Node from calling it unhandled.
     this.ready.catch(ignore)
@@ -83,6 +84,11 @@ export class LoadedRoom implements IntakeHost<RoomMember> {
 
   get storedBytes(): number {
     return this.book.storedBytes
+  }
+
+  /** The log position everything in memory reaches (in a cluster: what this node has followed). */
+  get logPosition(): number {
+    return this.book.storedPosition
   }
 
   requestApply(): void {
@@ -254,7 +260,7 @@ export class LoadedRoom implements IntakeHost<RoomMember> {
     this.durability.notify()
   }
 
-  private maybeCompact(): void {
+  protected maybeCompact(): void {
     if (this.book.wantsCompaction(this.limits)) this.compactNow()
   }
 

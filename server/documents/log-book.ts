@@ -13,6 +13,12 @@ export interface CompactionLimits {
 export class LogBook {
   /** The log position of the last change the store confirmed (or load read): what a snapshot covers. */
   storedPosition = 0
+  /**
+   * Other writers append to the same log (a cluster): a position the store gives this room's own write
+   * may follow entries this room has not applied yet, so only the log's follower moves storedPosition,
+   * once every entry up to it is applied (followed).
+   */
+  shared = false
   entries = 0
   bytes = 0
   snapshotBytes = 0
@@ -37,9 +43,16 @@ export class LogBook {
 
   /** The store put these updates, the last of them at `position`. */
   persisted(position: number, updates: Uint8Array[]): void {
-    this.storedPosition = position
+    if (!this.shared) this.storedPosition = position
     this.unwrittenEntries -= updates.length
     for (const update of updates) this.unwrittenBytes -= update.byteLength
+  }
+
+  /** Every entry through `position` is applied here; `others` are the ones other writers appended. */
+  followed(position: number, others: readonly Uint8Array[]): void {
+    if (position > this.storedPosition) this.storedPosition = position
+    this.entries += others.length
+    for (const update of others) this.bytes += update.byteLength
   }
 
   /** The stored document's size: its snapshot and the log after it (what compaction shrinks). */

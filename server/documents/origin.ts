@@ -18,3 +18,8 @@ export const clientOrigin = (member: { readonly id: number; readonly userId: str
   connectionId: member.id,
   userId: member.userId,
 })
+
+export const remoteOrigin = (node: string): Origin => ({ kind: 'remote', node })
+
+/** The Yjs transaction origin of updates another node already stored: the intake does not log them. */
+export const REMOTE_TRANSACTION = Symbol('another node')

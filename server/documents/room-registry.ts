@@ -93,6 +93,18 @@ export class RoomRegistry {
     } finally {
       this.deleting.delete(name)
     }
+    this.events.emit('deleted', { room: name, code, reason })
+  }
+
+  /**
+   * Another node deleted the document: its members here are closed with `code` and the room leaves
+   * memory without a write (the storage is gone already).
+   */
+  async evict(name: string, code: number, reason: string): Promise<void> {
+    const room = this.rooms.get(name)
+    if (room === undefined) return
+    await room.discard(code, reason)
+    this.forget(room)
   }
 
   /** Storage is suspect: every loaded room fails (its clients are closed and resend); loading rooms

@@ -1,9 +1,11 @@
 // A room over its whole life: the loaded document and its traffic (loaded-room.ts), plus what the server
 // itself does with it: hold it open for server-side edits, unload it when idle, discard it for a deletion,
-// and close it for a shutdown.
-import type * as Y from 'yjs'
+// and close it for a shutdown; and in a cluster, what other nodes appended to its log.
+import * as Y from 'yjs'
+import type { StoredRoom } from '../../persistence/store.js'
 import { LoadedRoom } from './loaded-room.js'
-import { serverOrigin } from './origin.js'
+import { REMOTE_TRANSACTION, remoteOrigin, serverOrigin } from './origin.js'
+import { applyStoredHistory } from './yjs-state.js'
 
 export type { RoomLimits, RoomMember } from './member.js'
 
@@ -85,5 +87,48 @@ export class Room extends LoadedRoom {
     this.applyQueued()
     this.expelAll(code, reason)
     if (this.state === 'ready' || this.state === 'unloading') await this.unload()
+  }
+
+  /**
+   * The shared log's entries from `first` on, in log order (a cluster's follower). Another node's
+   * (`writer`) are durable already: applied and sent to every member at once. This node's own
+   * (`writer` null) are applied here already. Either way a snapshot may now cover them.
+   */
+  followLog(first: number, writer: string | null, updates: Uint8Array[]): void {
+    if (this.state !== 'ready' && this.state !== 'unloading') return
+    const last = first + updates.length - 1
+    if (writer === null) {
+      this.book.followed(last, [])
+      return
+    }
+    try {
+      this.doc.transact(() => {
+        for (const update of updates) Y.applyUpdate(this.doc, update)
+      }, REMOTE_TRANSACTION)
+    } catch (error) {
+      this.log.error(
+        { room: this.name, err: error, node: writer },
+        'an update from another node did not apply',
+      )
+    }
+    this.firstSync.changed()
+    this.broadcaster.add(updates, null)
+    this.feed.relayed(updates, remoteOrigin(writer))
+    this.book.followed(last, updates)
+    this.maybeCompact()
+  }
+
+  /**
+   * The stored room as a whole, for a follower that fell behind a compaction's trim: merged (a CRDT
+   * applies what it has once), and what it added sent on to every member.
+   */
+  mergeStored(stored: StoredRoom): void {
+    if (this.state !== 'ready' && this.state !== 'unloading') return
+    const before = Y.encodeStateVector(this.doc)
+    applyStoredHistory(this.doc, stored.snapshot, stored.updates, REMOTE_TRANSACTION)
+    const added = Y.encodeStateAsUpdate(this.doc, before)
+    this.firstSync.changed()
+    this.broadcaster.add([added], null)
+    this.book.followed(stored.position, [])
   }
 }

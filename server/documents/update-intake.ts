@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js'
 import { Closes } from '../protocol/close-codes.js'
 import type { DocumentEvents } from './events.js'
 import { HeldBack } from './held-back.js'
+import { REMOTE_TRANSACTION } from './origin.js'
 import { changedDocument } from './yjs-state.js'
 
 export interface IntakeMember {
@@ -159,7 +160,8 @@ export class UpdateIntake<Member extends IntakeMember> {
    * 'update' listeners right after this event.
    */
   private onTransactionDone(transaction: Y.Transaction): void {
-    if (!changedDocument(transaction)) return
+    // Another node's stored updates are already in the log.
+    if (transaction.origin === REMOTE_TRANSACTION || !changedDocument(transaction)) return
     const received = this.receivedAsIs
     if (received !== null) this.host.onChange(received, this.applying, this.startedAt)
     else this.host.doc.once('update', this.onExactUpdate)

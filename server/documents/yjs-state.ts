@@ -84,11 +84,16 @@ export function warmUpYjs(): void {
  * whose dependencies never arrived: they were never integrated, so never shown to anyone; they are
  * dropped, and their size returned (0: none), so the document is the one everyone saw.
  */
-export function applyStoredHistory(doc: Y.Doc, snapshot: Uint8Array | null, updates: Uint8Array[]): number {
+export function applyStoredHistory(
+  doc: Y.Doc,
+  snapshot: Uint8Array | null,
+  updates: Uint8Array[],
+  origin: unknown = null,
+): number {
   doc.transact(() => {
     if (snapshot) Y.applyUpdate(doc, snapshot)
     for (const update of updates) Y.applyUpdate(doc, update)
-  })
+  }, origin)
   if (!holdsBack(doc)) return 0
   const bytes = heldBackBytes(doc)
   dropHeldBack(doc)

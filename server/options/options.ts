@@ -55,6 +55,24 @@ export interface ServerOptions {
   limits?: LimitOptions
   tuning?: TuningOptions
   webhooks?: WebhookOptions
+  cluster?: ClusterOptions
+}
+
+/**
+ * Several nodes sharing rooms (README: Deployment). With `redisUrl` set, documents live in Redis
+ * (recent updates) and PostgreSQL (`databaseUrl`: snapshots, versions) instead of LevelDB.
+ */
+export interface ClusterOptions {
+  /** redis://host:port of the Redis every node shares; turns cluster mode on. */
+  redisUrl?: string | null
+  /** postgres://… of the PostgreSQL database every node shares (required with `redisUrl`). */
+  databaseUrl?: string | null
+  /** This node's name in the cluster (letters, digits, `.`, `_`, `-`); by default host name and pid. */
+  nodeId?: string | null
+  /** Prefix of every Redis key and channel, so deployments can share one Redis. */
+  prefix?: string
+  /** A node not heard from for this long is taken for dead: its clients' presence is removed. */
+  nodeTimeoutMs?: number
 }
 
 /** A signed POST per room after changes, retried until delivered or expired (README: Webhooks). */
@@ -166,7 +184,7 @@ export interface TuningOptions {
 }
 
 /** The groups of ServerOptions, and the fields that are not plain values (no flag, no default). */
-export const optionGroups = ['auth', 'limits', 'tuning', 'webhooks'] as const
+export const optionGroups = ['auth', 'limits', 'tuning', 'webhooks', 'cluster'] as const
 export type OptionGroup = (typeof optionGroups)[number]
 export const objectOptions = {
   top: ['store', 'logger', 'extensions', 'httpServer', 'feeds'],

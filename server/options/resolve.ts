@@ -129,6 +129,11 @@ export function validateConfig(config: Config, name: Naming = byFlag): Config {
     const [headers, request] = [specFor('headersTimeoutMs'), specFor('requestTimeoutMs')]
     throw new ConfigError(`${name(headers)} must not be longer than ${name(request)}`)
   }
+  const [redis, database] = [specFor('redisUrl'), specFor('databaseUrl')]
+  if ((config.redisUrl === null) !== (config.databaseUrl === null))
+    throw new ConfigError(
+      `cluster mode needs both ${name(redis)} (recent updates, fan-out) and ${name(database)} (snapshots, versions)`,
+    )
   return config
 }
 

@@ -2,6 +2,7 @@
 // README's options table and createServer's defaults all come from here; a new option is one entry here
 // plus its documented field in options.ts (the compiler asks for each if the other is missing).
 import type { OptionSpec } from './spec.js'
+import { clusterSpecs } from './table-cluster.js'
 import { limitSpecs } from './table-limits.js'
 import { webhookSpecs } from './table-webhooks.js'
 
@@ -181,4 +182,4 @@ const serverSpecs = [
   },
 ] as const satisfies readonly OptionSpec[]
 
-export const specs = [...serverSpecs, ...limitSpecs, ...webhookSpecs] as const
+export const specs = [...serverSpecs, ...limitSpecs, ...webhookSpecs, ...clusterSpecs] as const

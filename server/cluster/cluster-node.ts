@@ -1,0 +1,162 @@
+// A node of a cluster: the cluster store (persistence/cluster/) for documents, the log follower that
+// brings every loaded room what other nodes append, and the room bus (room-bus.ts) for awareness,
+// deletions and heartbeats. Rooms are wired in through the document events alone: a room that loads is
+// followed, one that unloads or fails is let go.
+import { hostname } from 'node:os'
+import { Redis } from 'ioredis'
+import type { Registry } from 'prom-client'
+import { ClusterStore } from '../../persistence/cluster/cluster-store.js'
+import { LogFollower } from '../../persistence/cluster/log-follower.js'
+import type { DocumentEvents } from '../documents/events.js'
+import type { RoomRegistry } from '../documents/room-registry.js'
+import type { Logger } from '../logger.js'
+import type { Config } from '../options/resolve.js'
+import { ClusterStats } from './cluster-stats.js'
+import { RoomBus } from './room-bus.js'
+
+const PROBE_MS = 1000
+
+/** A node id from the host name and pid, in the characters a node id may hold. */
+export function defaultNodeId(): string {
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 40) || 'node'
+  return `${host}-${process.pid}`
+}
+
+export class ClusterNode {
+  readonly nodeId: string
+  readonly store: ClusterStore
+  readonly stats = new ClusterStats()
+  private readonly subscriber: Redis
+  private readonly publisher: Redis
+  private readonly follower: LogFollower
+  private readonly bus: RoomBus
+  private probe: NodeJS.Timeout | null = null
+  private probing = false
+  /** Why the node cannot serve now (Redis or PostgreSQL unreachable), or null. */
+  problem: string | null = null
+
+  constructor(
+    config: Pick<Config, 'redisUrl' | 'databaseUrl' | 'nodeId' | 'clusterPrefix' | 'nodeTimeoutMs'>,
+    private readonly log: Logger,
+  ) {
+    if (config.redisUrl === null || config.databaseUrl === null)
+      throw new Error('cluster mode needs a Redis and a PostgreSQL URL')
+    this.nodeId = config.nodeId ?? defaultNodeId()
+    this.store = new ClusterStore({
+      redisUrl: config.redisUrl,
+      databaseUrl: config.databaseUrl,
+      nodeId: this.nodeId,
+      prefix: config.clusterPrefix,
+      onCompaction: ({ ms, skipped }) => {
+        if (skipped) this.stats.compactionsSkipped++
+        else this.stats.compactionTime.observe(ms)
+      },
+    })
+    // Subscriptions queue while disconnected and come back by themselves (ioredis resubscribes).
+    this.subscriber = new Redis(config.redisUrl, { lazyConnect: true, retryStrategy: reconnectDelay })
+    // Awareness is ephemeral: a message that cannot go now is dropped, not queued.
+    this.publisher = new Redis(config.redisUrl, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      retryStrategy: reconnectDelay,
+    })
+    for (const [name, connection] of [
+      ['subscriber', this.subscriber],
+      ['publisher', this.publisher],
+    ] as const) {
+      connection.on('error', (error: Error) =>
+        log.debug({ err: error, connection: name }, 'cluster: Redis connection error'),
+      )
+    }
+    this.follower = new LogFollower(this.store, this.subscriber)
+    this.bus = new RoomBus({
+      nodeId: this.nodeId,
+      prefix: this.store.prefix,
+      subscriber: this.subscriber,
+      publisher: this.publisher,
+      nodeTimeoutMs: config.nodeTimeoutMs,
+      stats: this.stats,
+      log,
+    })
+  }
+
+  registerMetrics(registry: Registry): void {
+    this.stats.register(registry)
+  }
+
+  /** Follows every room that loads, lets go of every room that leaves memory. */
+  attach(registry: RoomRegistry, events: DocumentEvents): void {
+    this.bus.attach(registry)
+    events.on('loaded', ({ room: name }) => {
+      const room = registry.get(name)
+      if (room === undefined) return
+      this.bus.join(name, room)
+      void this.follower.follow(name, room.logPosition, {
+        entries: (first, writer, updates, sentAt) => {
+          const own = writer === this.nodeId
+          if (!own) {
+            this.stats.updatesIn += updates.length
+            if (sentAt !== null) this.stats.deliveryLag.observe(Math.max(0, Date.now() - sentAt))
+          }
+          registry.get(name)?.followLog(first, own ? null : writer, updates)
+        },
+        reload: (stored) => {
+          this.stats.catchUps++
+          registry.get(name)?.mergeStored(stored)
+        },
+        failed: (error) =>
+          this.log.warn({ room: name, err: error }, 'cluster: cannot read the room log; retrying'),
+      })
+    })
+    const leave = ({ room }: { room: string }) => {
+      this.follower.unfollow(room)
+      this.bus.leave(room)
+    }
+    events.on('unloaded', leave)
+    events.on('failed', leave)
+    events.on('deleted', ({ room, code, reason }) => this.bus.announceDeleted(room, code, reason))
+  }
+
+  /** Connects the pub/sub side; the store is opened by the server like any store. */
+  async start(): Promise<void> {
+    await Promise.all([this.subscriber.connect(), this.publisher.connect()])
+    await this.bus.start()
+    this.probe = setInterval(() => void this.checkReachable(), PROBE_MS)
+    this.probe.unref()
+    await this.checkReachable()
+  }
+
+  async stop(): Promise<void> {
+    if (this.probe !== null) clearInterval(this.probe)
+    this.probe = null
+    await this.bus.stop()
+    this.follower.close()
+    await Promise.all([this.subscriber, this.publisher].map((c) => c.quit().catch(() => c.disconnect())))
+  }
+
+  /** Round trips to Redis and PostgreSQL: /readyz and /metrics. */
+  private async checkReachable(): Promise<void> {
+    if (this.probing || !this.store.isOpen) return
+    this.probing = true
+    try {
+      const { redisMs, postgresMs } = await this.store.ping()
+      this.stats.redisMs = redisMs
+      this.stats.postgresMs = postgresMs
+      if (this.problem !== null) this.log.info('cluster: Redis and PostgreSQL reachable again')
+      this.problem = null
+    } catch (error) {
+      this.stats.redisMs = null
+      this.stats.postgresMs = null
+      const problem = `Redis or PostgreSQL unreachable: ${(error as Error).message}`
+      if (this.problem === null) this.log.error({ err: error }, 'cluster: storage unreachable')
+      this.problem = problem
+    } finally {
+      this.probing = false
+    }
+  }
+}
+
+const reconnectDelay = (attempt: number) => Math.min(attempt * 100, 1000)

@@ -1,0 +1,55 @@
+// The cluster part of the option table (table.ts has the rest and the why); see server/cluster/.
+import { NODE_ID } from '../../persistence/cluster/cluster-store.js'
+import type { OptionSpec } from './spec.js'
+
+export const clusterSpecs = [
+  {
+    key: 'redisUrl',
+    at: 'cluster.redisUrl',
+    flag: 'redis',
+    env: 'REDIS_URL',
+    kind: 'nullable',
+    default: null,
+    help: 'redis:// URL shared by every node: turns cluster mode on (README: Deployment)',
+  },
+  {
+    key: 'databaseUrl',
+    at: 'cluster.databaseUrl',
+    flag: 'database',
+    env: 'DATABASE_URL',
+    kind: 'nullable',
+    default: null,
+    help: 'postgres:// URL of the database every node shares (required with --redis)',
+  },
+  {
+    key: 'nodeId',
+    at: 'cluster.nodeId',
+    flag: 'node-id',
+    env: 'NODE_ID',
+    kind: 'nullable',
+    default: null,
+    empty: '(host name and pid)',
+    check: (v) => (v === null || NODE_ID.test(v) ? null : 'must be 1-64 letters, digits, ".", "_" or "-"'),
+    help: "this node's name in the cluster",
+  },
+  {
+    key: 'clusterPrefix',
+    at: 'cluster.prefix',
+    flag: 'cluster-prefix',
+    env: 'CLUSTER_PREFIX',
+    kind: 'string',
+    default: 'plait',
+    check: (v) => (/^[A-Za-z0-9._-]{1,32}$/.test(v) ? null : 'must be 1-32 letters, digits, ".", "_" or "-"'),
+    help: 'prefix of every Redis key and channel (deployments sharing one Redis)',
+  },
+  {
+    key: 'nodeTimeoutMs',
+    at: 'cluster.nodeTimeoutMs',
+    flag: 'node-timeout',
+    env: 'NODE_TIMEOUT',
+    kind: 'ms',
+    default: 3000,
+    positive: true,
+    help: "a node silent this long is taken for dead: its clients' presence is removed",
+  },
+] as const satisfies readonly OptionSpec[]
