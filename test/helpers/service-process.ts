@@ -1,11 +1,12 @@
-// A server a test runs as its own child process (redis-server, postgres): started in a process group of
-// its own, so a crash can take the server and everything it forked at once; stopped by its pid, with
-// SIGKILL when it hangs; killed when the test process exits, so a failed test leaves nothing running.
+// A server a test runs as its own child process (redis-server, postgres): stopped by its pid, with SIGKILL
+// when it hangs; crashed together with everything it forked; killed when the test process exits, so a
+// failed test leaves nothing running.
 import { spawn } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 
 const stopTimeoutMs = 10_000
-// Forked children (PostgreSQL's backends, a Redis rewrite) outlive the leader by a moment after SIGKILL.
-const groupGoneTimeoutMs = 5_000
+// how long SIGKILLed processes may take to be gone (or only zombies)
+const goneTimeoutMs = 5_000
 
 export interface Exit {
   code: number | null
@@ -21,7 +22,7 @@ export interface SpawnOptions {
 
 const running = new Set<ServiceProcess>()
 process.once('exit', () => {
-  for (const service of running) service.killGroupNow()
+  for (const service of running) service.killNow()
 })
 
 export class ServiceProcess {
@@ -39,8 +40,6 @@ export class ServiceProcess {
       cwd: options.cwd,
       uid: options.uid,
       gid: options.gid,
-      // its own process group: -pid reaches the server and its children, and not this process
-      detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     this.exited = new Promise((resolve, reject) => {
@@ -80,9 +79,14 @@ export class ServiceProcess {
   /** Sends `signal` to the server's pid and waits for it and its children to exit; SIGKILL after 10 s. */
   async stop(signal: NodeJS.Signals): Promise<Exit> {
     if (this.isRunning) signalPid(this.pid, signal)
-    const timer = setTimeout(() => this.killGroupNow(), stopTimeoutMs)
+    let family: number[] = []
+    const timer = setTimeout(() => {
+      family = this.killNow()
+    }, stopTimeoutMs)
     try {
-      return await this.waitGone()
+      const exit = await this.exited
+      await waitGone(family)
+      return exit
     } finally {
       clearTimeout(timer)
     }
@@ -90,19 +94,24 @@ export class ServiceProcess {
 
   /** `kill -9` of the server and everything it forked, as a crash of the machine would. */
   async kill(): Promise<Exit> {
-    this.killGroupNow()
-    return this.waitGone()
-  }
-
-  killGroupNow(): void {
-    signalPid(-this.pid, 'SIGKILL')
-  }
-
-  private async waitGone(): Promise<Exit> {
+    const family = this.killNow()
     const exit = await this.exited
-    const deadline = Date.now() + groupGoneTimeoutMs
-    while (groupAlive(this.pid) && Date.now() < deadline) await pause(20)
+    await waitGone(family)
     return exit
+  }
+
+  /**
+   * SIGKILLs the server and its descendants, and returns the descendants. Not by process group:
+   * PostgreSQL's backends each call setsid, and a postmaster killed alone leaves them running with its
+   * shared memory, which the next start refuses. Stopped first, it cannot fork while they are collected.
+   */
+  killNow(): number[] {
+    if (!this.isRunning) return []
+    signalPid(this.pid, 'SIGSTOP')
+    const family = descendants(this.pid)
+    for (const pid of family) signalPid(pid, 'SIGKILL')
+    signalPid(this.pid, 'SIGKILL')
+    return family
   }
 
   private keepOutput(chunk: Buffer): void {
@@ -123,11 +132,44 @@ function signalPid(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function groupAlive(pgid: number): boolean {
+/** Fields after the command name of /proc/<pid>/stat (the name may hold spaces and parentheses). */
+function statFields(pid: string | number): string[] | null {
   try {
-    process.kill(-pgid, 0)
-    return true
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   } catch {
-    return false
+    return null
   }
+}
+
+/** Every process below `root`, from /proc (Linux); none where there is no /proc. */
+function descendants(root: number): number[] {
+  if (!existsSync('/proc')) return []
+  const children = new Map<number, number[]>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const fields = statFields(entry)
+    if (fields === null) continue
+    const parent = Number(fields[1])
+    children.set(parent, [...(children.get(parent) ?? []), Number(entry)])
+  }
+  const found: number[] = []
+  const queue = [root]
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    for (const child of children.get(pid) ?? []) {
+      found.push(child)
+      queue.push(child)
+    }
+  }
+  return found
+}
+
+/** Polls until none of `pids` runs; a zombie waiting for init to reap it counts as gone. */
+async function waitGone(pids: number[]): Promise<void> {
+  const deadline = Date.now() + goneTimeoutMs
+  const running = (pid: number): boolean => {
+    const fields = statFields(pid)
+    return fields !== null && fields[0] !== 'Z'
+  }
+  while (pids.some(running) && Date.now() < deadline) await pause(20)
 }
