@@ -1,6 +1,6 @@
 // A PostgreSQL instance of the test's own: initdb into a temp dir, postgres as a child process on a free
 // loopback port, so a test can kill and restart it mid-stream without touching the machine's own server.
-import { execFile, execFileSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { chownSync, existsSync, readdirSync, readFileSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
@@ -242,11 +242,14 @@ function isRoot(): boolean {
   return process.getuid?.() === 0
 }
 
+/** From /etc/passwd: the user the Debian package creates. */
 function postgresUser(): { uid: number; gid: number } | null {
   try {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8', stdio: 'pipe' }).trim())
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8', stdio: 'pipe' }).trim())
-    return { uid, gid }
+    const line = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((entry) => entry.startsWith('postgres:'))
+    const [, , uid, gid] = line?.split(':') ?? []
+    return uid === undefined || gid === undefined ? null : { uid: Number(uid), gid: Number(gid) }
   } catch {
     return null
   }
