@@ -9,6 +9,7 @@ import type { DocumentStore } from '../persistence/store.js'
 import { hookIdentify, jwtIdentify } from './auth/authenticators.js'
 import { verdictFor } from './auth/identity.js'
 import type { Verifier } from './auth/verdict.js'
+import { ClusterNode } from './cluster/cluster-node.js'
 import type { DocumentHandle } from './documents/document-handle.js'
 import { DocumentEvents } from './documents/events.js'
 import { GroupCommit } from './documents/group-commit.js'
@@ -62,6 +63,8 @@ export class PlaitServer {
   readonly authMode: 'open' | 'token'
   /** Signed POSTs after changes, when --webhook-url is set (server/webhooks/). */
   readonly webhooks: Webhooks | null
+  /** This node's cluster side, when --redis is set (server/cluster/). */
+  readonly cluster: ClusterNode | null
   private stopping = false
   private closed: Promise<void> | null = null
 
@@ -76,7 +79,11 @@ export class PlaitServer {
     this.authMode = identify === null ? 'open' : 'token'
     const verifier: Verifier | null =
       identify === null ? null : (token, room, request) => verdictFor(identify, token, room, request)
-    this.store = store ?? new LevelStore(this.config.dataDir, { syncWrites: this.config.syncWrites })
+    this.cluster = this.config.redisUrl === null ? null : new ClusterNode(this.config, this.log)
+    this.store =
+      store ??
+      this.cluster?.store ??
+      new LevelStore(this.config.dataDir, { syncWrites: this.config.syncWrites })
     this.commit = new GroupCommit<RoomMember>(this.store, this.metrics, (error, unwritten) =>
       this.health.writeFailed(error, unwritten),
     )
@@ -97,7 +104,10 @@ export class PlaitServer {
             metrics: this.metrics,
             log: this.log,
           })
-    this.registry = new RoomRegistry(this.store, this.commit, this.config, this.log, this.events, onLoad)
+    const roomOptions = { ...this.config, sharedLog: this.cluster !== null }
+    this.registry = new RoomRegistry(this.store, this.commit, roomOptions, this.log, this.events, onLoad)
+    this.cluster?.attach(this.registry, this.events)
+    this.cluster?.registerMetrics(this.metrics.registry)
     this.versions = new Versions({
       store: this.store,
       openDocument: (room) => this.openDocument(room),
@@ -186,17 +196,23 @@ export class PlaitServer {
   }
 
   isReady(): boolean {
-    return !this.stopping && this.health.ready && this.store.isOpen
+    return !this.stopping && this.health.ready && this.store.isOpen && !this.cluster?.problem
   }
 
   private notReadyReason(): string {
     if (this.stopping) return 'the server is shutting down'
-    return this.health.reason ?? 'storage is not open'
+    return this.health.reason ?? this.cluster?.problem ?? 'storage is not open'
   }
 
   /** Opens storage and starts listening; rejects with a StoreError if the data directory is in use. */
   async listen(): Promise<AddressInfo> {
     await this.store.open()
+    try {
+      await this.cluster?.start()
+    } catch (error) {
+      await this.store.close().catch(() => {})
+      throw error
+    }
     // The store's lock makes the data directory ours, and so the webhook outbox in it.
     try {
       await this.webhooks?.start()
@@ -286,6 +302,8 @@ export class PlaitServer {
     await this.health.stop()
     await this.registry.closeAll(Closes.restarting, 'server restarting; reconnect')
     await this.commit.whenIdle()
+    // Other nodes drop this one's presence now rather than at its timeout.
+    await this.cluster?.stop()
     // The hooks hear the last changes and unloads, for a while: a stuck hook cannot hold the stop.
     await Promise.race([this.hooks.whenIdle(), new Promise((r) => setTimeout(r, 5000).unref())])
     // Changes made during the stop go into the outbox too (without text: the rooms are closed).

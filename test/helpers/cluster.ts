@@ -1,0 +1,58 @@
+// A cluster for tests: the test's own redis-server and PostgreSQL database, and plait nodes on them,
+// in this process (createServer) or as child processes (the shipped bundle, for kill -9).
+import { PlaitProcess } from './plait-process.js'
+import { type PostgresServer, postgresSkipReason, startPostgres } from './postgres-server.js'
+import { type RedisServer, redisSkipReason, startRedis } from './redis-server.js'
+import { freePort, startServer, type TestServer } from './server.js'
+
+/** Why the cluster tests cannot run here (they skip with it; .ci/run installs both), or false. */
+export const clusterSkip: string | false = redisSkipReason() ?? postgresSkipReason() ?? false
+
+export interface ClusterServices {
+  redis: RedisServer
+  postgres: PostgresServer
+  databaseUrl: string
+  dispose(): Promise<void>
+}
+
+export async function startServices(): Promise<ClusterServices> {
+  const [redis, postgres] = await Promise.all([startRedis(), startPostgres()])
+  const databaseUrl = await postgres.createDatabase()
+  return {
+    redis,
+    postgres,
+    databaseUrl,
+    dispose: async () => {
+      await Promise.all([redis.dispose(), postgres.dispose()])
+    },
+  }
+}
+
+/** A node in this process; `nodeId` names it in logs and metrics. */
+export function startNode(
+  services: ClusterServices,
+  nodeId: string,
+  tuning: Record<string, number> = {},
+): Promise<TestServer> {
+  return startServer({
+    cluster: { redisUrl: services.redis.url, databaseUrl: services.databaseUrl, nodeId, nodeTimeoutMs: 1500 },
+    tuning,
+  })
+}
+
+/** A node as its own process (the bundle `npm start` runs), started. */
+export async function startNodeProcess(services: ClusterServices, nodeId: string): Promise<PlaitProcess> {
+  const node = new PlaitProcess(await freePort(), [
+    '--redis',
+    services.redis.url,
+    '--database',
+    services.databaseUrl,
+    '--node-id',
+    nodeId,
+    '--node-timeout',
+    '1500ms',
+    '--no-demo',
+  ])
+  await node.start()
+  return node
+}
