@@ -2,8 +2,11 @@
 // accepts reaches every client of the room on every node, presence included.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
+import { Redis } from 'ioredis'
+import pg from 'pg'
 import type { Awareness } from 'y-protocols/awareness'
-import { connectProvider, synced, waitFor } from './helpers/clients.js'
+import { roomKeys } from '../persistence/cluster/redis-keys.js'
+import { connectProvider, synced, type TestProvider, waitFor, waitForAsync } from './helpers/clients.js'
 import { type ClusterServices, clusterSkip, startNode, startServices } from './helpers/cluster.js'
 import type { TestServer } from './helpers/server.js'
 
@@ -36,6 +39,17 @@ describe('a cluster of plait nodes', { skip: clusterSkip }, () => {
         () => clients.every((c) => c.text.length === 103 && c.text.toString() === expected()),
         'a burst from all three nodes to converge',
       )
+      // Each node says what crossed to it, how late, and how far Redis and PostgreSQL are.
+      let text = ''
+      await waitForAsync(async () => {
+        text = await (await fetch(`${nodes[1].http}/metrics`)).text()
+        return /^plait_cluster_nodes 3$/m.test(text)
+      }, 'the node to have heard from the other two')
+      const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1])
+      assert.ok(value('plait_cluster_updates_in_total') >= 2, 'updates from other nodes are counted')
+      assert.ok(value('plait_cluster_delivery_lag_seconds_count') >= 2, 'their lag is measured')
+      assert.ok(value('plait_cluster_redis_seconds') >= 0, 'the Redis round trip is reported')
+      assert.ok(value('plait_cluster_postgres_seconds') >= 0, 'the PostgreSQL round trip is reported')
     } finally {
       for (const client of clients) client.destroy()
     }
@@ -84,6 +98,57 @@ describe('a cluster of plait nodes', { skip: clusterSkip }, () => {
       await waitFor(() => closes.includes(4404), 'the client on the other node to be closed with 4404')
     } finally {
       for (const client of clients) client.destroy()
+    }
+  })
+
+  test('compaction under concurrent writers on two nodes keeps every edit and trims the Redis log', async () => {
+    const compacting = [
+      await startNode(services, 'x', { compactEntries: 20 }),
+      await startNode(services, 'y', { compactEntries: 20 }),
+    ]
+    const writers = compacting.map((node) => connectProvider(node.url, 'compacted'))
+    const redis = new Redis(services.redis.url)
+    const db = new pg.Client({ connectionString: services.databaseUrl })
+    await db.connect()
+    try {
+      await synced(...writers)
+      for (let i = 0; i < 300; i++) {
+        for (const [w, writer] of writers.entries()) writer.doc.getArray<string>(`w${w}`).push([`${w}-${i}`])
+        // Separate turns, so the log has many entries and compactions run while both nodes write.
+        if (i % 10 === 0) await new Promise((resolve) => setImmediate(resolve))
+      }
+      const complete = (doc: TestProvider['doc']) =>
+        [0, 1].every((w) => doc.getArray<string>(`w${w}`).length === 300)
+      await waitFor(() => writers.every((writer) => complete(writer.doc)), 'both writers to have 600 edits')
+      await waitFor(
+        () => compacting.every((node) => node.server.metrics.compactions > 0),
+        'both nodes to have compacted',
+      )
+      const { rows } = await db.query<{ through: string }>(
+        'SELECT through FROM plait_rooms WHERE name = $1',
+        ['compacted'],
+      )
+      assert.ok(Number(rows[0]?.through) > 0, 'PostgreSQL holds a snapshot')
+      const logLength = await redis.xlen(roomKeys('plait', 'compacted').stream)
+      assert.ok(logLength < 300, `the Redis log was trimmed (${logLength} entries left)`)
+      // A node that never served the room loads it whole from the snapshot and what follows it.
+      const reader = connectProvider(nodes[2].url, 'compacted')
+      try {
+        await synced(reader)
+        await waitFor(() => complete(reader.doc), 'a third node to load all 600 edits')
+        for (const w of [0, 1])
+          assert.deepEqual(
+            reader.doc.getArray<string>(`w${w}`).toArray(),
+            writers[0].doc.getArray<string>(`w${w}`).toArray(),
+          )
+      } finally {
+        reader.destroy()
+      }
+    } finally {
+      for (const writer of writers) writer.destroy()
+      redis.disconnect()
+      await db.end()
+      for (const node of compacting) await node.stop()
     }
   })
 })

@@ -108,6 +108,7 @@ export class RoomBus {
 
   private dropNode(node: string): void {
     this.lastHeard.delete(node)
+    this.options.stats.nodesAlive = this.lastHeard.size + 1
     for (const { name, peers } of this.rooms.values()) {
       const peer = peers.get(node)
       if (peer === undefined) continue
@@ -134,6 +135,7 @@ export class RoomBus {
     if (message === null || message.node === this.options.nodeId) return
     this.options.stats.messagesIn++
     this.lastHeard.set(message.node, Date.now())
+    this.options.stats.nodesAlive = this.lastHeard.size + 1
     if (room === undefined) {
       if (message.kind === 'bye') this.dropNode(message.node)
       return
