@@ -15,6 +15,7 @@ import {
   startServices,
 } from './helpers/cluster.js'
 import type { PlaitProcess } from './helpers/plait-process.js'
+import { startRedis } from './helpers/redis-server.js'
 
 /** Writes one marker per call into its own Y.Array, so the test can tell what every writer wrote. */
 function writerOf(client: TestProvider, name: string): { write(): void; written: string[] } {
@@ -198,6 +199,43 @@ describe('a cluster when a part of it fails', { skip: clusterSkip }, () => {
     } finally {
       for (const client of clients) client.destroy()
       for (const node of nodes) await node.stop().catch(() => {})
+    }
+  })
+
+  test('Redis restarted empty (no AOF): the nodes still holding a room write it back whole', async () => {
+    const redis = await startRedis({ appendfsync: 'no-persistence' })
+    const volatile = { ...services, redis, databaseUrl: await services.postgres.createDatabase() }
+    const nodes = [await startNode(volatile, 'v1'), await startNode(volatile, 'v2')]
+    const writer = connectProvider(nodes[0].url, 'volatile')
+    const reader = connectProvider(nodes[1].url, 'volatile')
+    try {
+      await synced(writer, reader)
+      const writes = writerOf(writer, 'w')
+      for (let i = 0; i < 50; i++) writes.write()
+      await waitFor(() => markersIn(reader.doc, 'w').length === 50, 'the reader to see 50 writes')
+      // The writer is gone: only the two nodes (and the reader) hold its edits, none in PostgreSQL yet.
+      writer.destroy()
+      await redis.kill()
+      await redis.start()
+      await waitFor(() => nodes.every((n) => n.server.isReady()), 'the nodes to be ready again', 30_000)
+      const third = await startNode(volatile, 'v3')
+      const late = connectProvider(third.url, 'volatile')
+      try {
+        await synced(late)
+        await waitFor(
+          () => markersIn(late.doc, 'w').length === 50,
+          'a new node to load all 50 writes',
+          20_000,
+        )
+      } finally {
+        late.destroy()
+        await third.stop()
+      }
+    } finally {
+      writer.destroy()
+      reader.destroy()
+      for (const node of nodes) await node.stop().catch(() => {})
+      await redis.dispose()
     }
   })
 })

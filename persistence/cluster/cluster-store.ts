@@ -160,6 +160,13 @@ export class ClusterStore implements DocumentStore {
     }
   }
 
+  /** The position of the room's last append as Redis has it; null when Redis has no counter for it. */
+  async logHead(room: string): Promise<number | null> {
+    const { redis } = this.connections()
+    const head = await redis.get(this.keys(room).counter)
+    return head === null ? null : Number(head)
+  }
+
   /** The log after `after`, oldest first, for a follower catching up (an empty list: nothing newer). */
   async readTail(room: string, after: number): Promise<LogRecord[]> {
     const { redis } = this.connections()

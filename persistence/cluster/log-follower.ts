@@ -16,6 +16,12 @@ export interface LogReader {
   entries(first: number, writer: string, updates: Uint8Array[], sentAt: number | null): void
   /** The log no longer holds what follows the cursor: the stored room, through `stored.position`. */
   reload(stored: StoredRoom): void
+  /**
+   * Redis lost entries this node had followed (it restarted without them: no AOF, or appendfsync
+   * everysec and a crash): the stored room as it is now, after which the cursor starts again. What the
+   * node holds in memory beyond it is written back by the reader, or it is lost.
+   */
+  lost(stored: StoredRoom): void
   /** Catching up failed (Redis unreachable); it is retried. */
   failed?(error: Error): void
 }
@@ -135,6 +141,16 @@ export class LogFollower {
     try {
       do {
         followed.again = false
+        // A counter behind the cursor: Redis restarted without entries this node had seen.
+        const head = await this.store.logHead(followed.room)
+        if ((head ?? 0) < followed.cursor) {
+          const stored = await this.store.load(followed.room)
+          if (!this.isFollowed(followed)) return
+          followed.cursor = stored.position
+          followed.waiting = []
+          followed.reader.lost(stored)
+          continue
+        }
         const records = await this.store.readTail(followed.room, followed.cursor)
         if (!this.isFollowed(followed)) return
         if (records.length > 0 && records[0].position !== followed.cursor + 1) {

@@ -11,6 +11,7 @@ import type { DocumentEvents } from '../documents/events.js'
 import type { RoomRegistry } from '../documents/room-registry.js'
 import type { Logger } from '../logger.js'
 import type { Config } from '../options/resolve.js'
+import { Closes } from '../protocol/close-codes.js'
 import { ClusterStats } from './cluster-stats.js'
 import { RoomBus } from './room-bus.js'
 
@@ -106,6 +107,18 @@ export class ClusterNode {
         reload: (stored) => {
           this.stats.catchUps++
           registry.get(name)?.mergeStored(stored)
+        },
+        lost: (stored) => {
+          const room = registry.get(name)
+          if (room === undefined) return
+          if (!stored.exists) {
+            // Deleted meanwhile (the notice was lost with the connection): nothing to write back.
+            void registry.evict(name, Closes.documentDeleted, 'document deleted')
+            return
+          }
+          this.log.warn({ room: name }, 'cluster: Redis lost updates of this room; writing it back whole')
+          room.mergeStored(stored)
+          room.rewriteLog(stored.position)
         },
         failed: (error) =>
           this.log.warn({ room: name, err: error }, 'cluster: cannot read the room log; retrying'),

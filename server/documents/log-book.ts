@@ -55,6 +55,11 @@ export class LogBook {
     for (const update of others) this.bytes += update.byteLength
   }
 
+  /** The shared log starts again at `position` (Redis lost what followed it): nothing after is covered. */
+  restartedAt(position: number): void {
+    this.storedPosition = position
+  }
+
   /** The stored document's size: its snapshot and the log after it (what compaction shrinks). */
   get storedBytes(): number {
     return this.snapshotBytes + this.bytes

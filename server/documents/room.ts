@@ -131,4 +131,14 @@ export class Room extends LoadedRoom {
     this.broadcaster.add([added], null)
     this.book.followed(stored.position, [])
   }
+
+  /**
+   * The shared log lost entries this room holds (Redis restarted without them) and goes on from
+   * `position`: the whole document is written again as one change, so what anyone saw is durable again.
+   */
+  rewriteLog(position: number): void {
+    if (this.state !== 'ready' && this.state !== 'unloading') return
+    this.book.restartedAt(position)
+    this.onChange(Y.encodeStateAsUpdate(this.doc), null, performance.now())
+  }
 }
