@@ -188,10 +188,11 @@ export class PlaitServer {
 
   /**
    * Sends a stateless message (a Hocuspocus provider's `onStateless`) to every Hocuspocus client of a
-   * loaded room; returns how many got it. y-websocket clients have no such message. Providers' own
+   * loaded room, on every node of a cluster; returns how many got it on this node. y-websocket clients have no such message. Providers' own
    * stateless messages arrive as the `stateless` document event (and the onStateless hook).
    */
   sendStateless(room: string, payload: string): number {
+    this.cluster?.sendStateless(room, payload)
     return sendStatelessTo(this.registry.get(room)?.members ?? [], payload)
   }
 

@@ -8,6 +8,7 @@ import type { Awareness } from 'y-protocols/awareness'
 import { roomKeys } from '../persistence/cluster/redis-keys.js'
 import { connectProvider, synced, type TestProvider, waitFor, waitForAsync } from './helpers/clients.js'
 import { type ClusterServices, clusterSkip, startNode, startServices } from './helpers/cluster.js'
+import { hocuspocusProvider } from './helpers/hocuspocus.js'
 import type { TestServer } from './helpers/server.js'
 
 describe('a cluster of plait nodes', { skip: clusterSkip }, () => {
@@ -149,6 +150,24 @@ describe('a cluster of plait nodes', { skip: clusterSkip }, () => {
       redis.disconnect()
       await db.end()
       for (const node of compacting) await node.stop()
+    }
+  })
+
+  test('a Hocuspocus provider on one node and a y-websocket provider on another edit together; stateless crosses', async () => {
+    const hp = hocuspocusProvider({ url: nodes[0].url }, 'families')
+    const yws = connectProvider(nodes[1].url, 'families')
+    try {
+      await synced(yws)
+      hp.text.insert(0, 'from tiptap ')
+      await waitFor(() => yws.text.toString() === 'from tiptap ', 'the Hocuspocus edit on the other node')
+      yws.text.insert(yws.text.length, 'and y-websocket')
+      await waitFor(() => hp.text.toString() === 'from tiptap and y-websocket', 'the y-websocket edit back')
+      // Sent on the node the provider is not on: it reaches it through the cluster.
+      nodes[1].server.sendStateless('families', 'saved')
+      await waitFor(() => hp.stateless.includes('saved'), 'the stateless message from another node')
+    } finally {
+      hp.destroy()
+      yws.destroy()
     }
   })
 })

@@ -133,6 +133,11 @@ export class ClusterNode {
     events.on('deleted', ({ room, code, reason }) => this.bus.announceDeleted(room, code, reason))
   }
 
+  /** Sends a stateless message to the room's Hocuspocus clients on the other nodes. */
+  sendStateless(room: string, payload: string): void {
+    this.bus.sendStateless(room, payload)
+  }
+
   /** Connects the pub/sub side; the store is opened by the server like any store. */
   async start(): Promise<void> {
     await Promise.all([this.subscriber.connect(), this.publisher.connect()])

@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis'
 import { nodesChannel, roomKeys } from '../../persistence/cluster/redis-keys.js'
 import type { Room } from '../documents/room.js'
 import type { RoomRegistry } from '../documents/room-registry.js'
+import { sendStatelessTo } from '../gateway/hocuspocus-document.js'
 import type { Logger } from '../logger.js'
 import { type BusMessage, decodeBusMessage, encodeBusMessage } from './bus-messages.js'
 import type { ClusterStats } from './cluster-stats.js'
@@ -75,6 +76,11 @@ export class RoomBus {
     const channel = this.channelOf(name)
     if (!this.rooms.delete(channel)) return
     this.options.subscriber.unsubscribe(channel).catch(() => {})
+  }
+
+  /** A stateless message for the room's Hocuspocus clients on the other nodes that serve it. */
+  sendStateless(name: string, payload: string): void {
+    void this.send(this.channelOf(name), { kind: 'stateless', node: this.options.nodeId, payload })
   }
 
   announceDeleted(name: string, code: number, reason: string): void {
@@ -164,6 +170,9 @@ export class RoomBus {
       }
       case 'deleted':
         void this.registry?.evict(room.name, message.code, message.reason)
+        return
+      case 'stateless':
+        sendStatelessTo(loaded.members, message.payload)
         return
       default:
         return
