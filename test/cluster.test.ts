@@ -1,15 +1,17 @@
 // Several plait nodes on one Redis and one PostgreSQL (issue 18): any node serves any room, and what one
 // accepts reaches every client of the room on every node, presence included.
 import assert from 'node:assert/strict'
+import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import type { Awareness } from 'y-protocols/awareness'
 import { roomKeys } from '../persistence/cluster/redis-keys.js'
+import { runBackupCommand } from '../server/cli/backup-command.js'
 import { connectProvider, synced, type TestProvider, waitFor, waitForAsync } from './helpers/clients.js'
 import { type ClusterServices, clusterSkip, startNode, startServices } from './helpers/cluster.js'
 import { hocuspocusProvider } from './helpers/hocuspocus.js'
-import type { TestServer } from './helpers/server.js'
+import { removeDir, startServer, type TestServer, tempDir } from './helpers/server.js'
 
 describe('a cluster of plait nodes', { skip: clusterSkip }, () => {
   let services: ClusterServices
@@ -168,6 +170,45 @@ describe('a cluster of plait nodes', { skip: clusterSkip }, () => {
     } finally {
       hp.destroy()
       yws.destroy()
+    }
+  })
+
+  test('from one LevelDB server to the cluster: plait export, then plait import into Redis and PostgreSQL', async () => {
+    const single = await startServer()
+    const file = join(tempDir(), 'backup.ndjson')
+    try {
+      const writer = connectProvider(single.url, 'moved/ünïcode')
+      await synced(writer)
+      writer.text.insert(0, 'kept across the move')
+      await waitFor(() => single.server.metrics.updatesPersisted > 0, 'the edit on disk')
+      writer.destroy()
+      const handle = await single.server.openDocument('moved/ünïcode')
+      await single.server.versions.create('moved/ünïcode', { name: 'before the move' })
+      handle.release()
+      await single.stop()
+      const quiet = () => {}
+      await runBackupCommand('export', ['--data', single.dataDir, '--out', file], quiet)
+      const imported = await runBackupCommand(
+        'import',
+        ['--redis', services.redis.url, '--database', services.databaseUrl, file],
+        quiet,
+      )
+      assert.equal(imported, 'imported 1 rooms and 1 versions')
+      const reader = connectProvider(nodes[1].url, 'moved/ünïcode')
+      try {
+        await synced(reader)
+        await waitFor(() => reader.text.toString() === 'kept across the move', 'the node to serve it')
+        const versions = await nodes[2].server.versions.list('moved/ünïcode')
+        assert.deepEqual(
+          versions.map((v) => v.name),
+          ['before the move'],
+        )
+      } finally {
+        reader.destroy()
+      }
+    } finally {
+      await single.stop().catch(() => {})
+      removeDir(single.dataDir)
     }
   })
 })

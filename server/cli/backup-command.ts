@@ -1,7 +1,10 @@
-// `plait export` and `plait import`: a data directory to one backup file and back (server/backup/).
-// Both open the LevelDB directory themselves, so its lock refuses them while a server uses it.
+// `plait export` and `plait import`: a data directory (or a cluster's Redis and PostgreSQL) to one backup
+// file and back (server/backup/). On LevelDB both open the directory themselves, so its lock refuses them
+// while a server uses it; a cluster's store has several writers by design, so they may run beside it.
 import { parseArgs } from 'node:util'
+import { ClusterStore } from '../../persistence/cluster/cluster-store.js'
 import { LevelStore } from '../../persistence/level/level-store.js'
+import type { DocumentStore } from '../../persistence/store.js'
 import { exportStore } from '../backup/export.js'
 import { importInto } from '../backup/import.js'
 import { ConfigError } from './config.js'
@@ -9,15 +12,19 @@ import { ConfigError } from './config.js'
 export const exportHelp = `plait export — every room and its versions to one backup file
 
 Usage: plait export --data <dir> --out <file>
+       plait export --redis <url> --database <url> --out <file>
 
   --data <dir>   the data directory (stop the server using it first)
+  --redis, --database   a cluster's Redis and PostgreSQL instead (nodes may keep running)
   --out <file>   where to write the backup (NDJSON, format 1; see README "Backup and migration")`
 
 export const importHelp = `plait import — a backup file into a data directory
 
 Usage: plait import --data <dir> <file> [--overwrite]
+       plait import --redis <url> --database <url> <file> [--overwrite]
 
   --data <dir>   the data directory (created if missing; stop the server using it first)
+  --redis, --database   a cluster's Redis and PostgreSQL instead: from LevelDB to a cluster
   --overwrite    replace rooms the directory already has (their versions too); without it they are skipped`
 
 /** Runs the subcommand; resolves with the summary line, progress goes to `report` (stderr). */
@@ -30,6 +37,8 @@ export async function runBackupCommand(
     args: argv,
     options: {
       data: { type: 'string' },
+      redis: { type: 'string' },
+      database: { type: 'string' },
       out: { type: 'string' },
       overwrite: { type: 'boolean' },
       help: { type: 'boolean' },
@@ -38,7 +47,11 @@ export async function runBackupCommand(
     strict: true,
   })
   if (values.help) return command === 'export' ? exportHelp : importHelp
-  if (!values.data) throw new ConfigError('--data <dir> is required')
+  const cluster = values.redis !== undefined || values.database !== undefined
+  if (cluster && (!values.redis || !values.database))
+    throw new ConfigError('a cluster needs both --redis <url> and --database <url>')
+  if (cluster && values.data) throw new ConfigError('name either --data or --redis and --database, not both')
+  if (!cluster && !values.data) throw new ConfigError('--data <dir> (or --redis and --database) is required')
   let file: string
   if (command === 'export') {
     if (!values.out) throw new ConfigError('--out <file> is required')
@@ -47,7 +60,14 @@ export async function runBackupCommand(
     if (positionals.length !== 1) throw new ConfigError('name one backup file to import')
     file = positionals[0]
   }
-  const store = new LevelStore(values.data, { syncWrites: false })
+  const store: DocumentStore =
+    values.redis && values.database
+      ? new ClusterStore({
+          redisUrl: values.redis,
+          databaseUrl: values.database,
+          nodeId: `plait-${command}-${process.pid}`,
+        })
+      : new LevelStore(values.data ?? '', { syncWrites: false })
   await store.open()
   try {
     const progress =
