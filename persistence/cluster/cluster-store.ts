@@ -5,7 +5,6 @@
 // the room in the same atomic step. A compaction writes the snapshot to PostgreSQL first, then trims
 // the stream through its position, so a reader that sees the trim also sees the snapshot: load reads
 // Redis before PostgreSQL for that reason.
-import { Redis, type RedisOptions } from 'ioredis'
 import pg from 'pg'
 import {
   type Compaction,
@@ -19,14 +18,14 @@ import {
   type WriteBatch,
   type WriteResult,
 } from '../store.js'
-import { positionOfId } from './announcement.js'
-import { ACQUIRE_LEASE_SCRIPT, APPEND_SCRIPT, RELEASE_LEASE_SCRIPT } from './log-scripts.js'
 import { migrate } from './postgres-schema.js'
 import { listVersions, loadVersion, saveVersion } from './postgres-versions.js'
+import { createRedis } from './redis-connection.js'
 import { type RoomKeys, roomKeys } from './redis-keys.js'
+import { RedisLog, type RoomAppend } from './redis-log.js'
 
 export interface ClusterStoreOptions {
-  /** redis://… */
+  /** redis://… of one Redis, or the comma-separated seed nodes of a Redis Cluster. */
   redisUrl: string
   /** postgres://… */
   databaseUrl: string
@@ -49,15 +48,13 @@ export interface LogRecord {
   update: Uint8Array
 }
 
-type ScriptRunner = (...args: (string | number | Buffer | Uint8Array)[]) => Promise<unknown>
-
 export const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/
 
 const ioError = (what: string, error: unknown) =>
   new StoreError(`${what}: ${(error as Error).message}`, 'io', { cause: error })
 
 export class ClusterStore implements DocumentStore {
-  private redis: Redis | null = null
+  private log: RedisLog | null = null
   private pool: pg.Pool | null = null
   readonly prefix: string
   private readonly leaseMs: number
@@ -76,7 +73,7 @@ export class ClusterStore implements DocumentStore {
   }
 
   get isOpen(): boolean {
-    return this.redis?.status === 'ready' && this.pool !== null
+    return this.log?.client.status === 'ready' && this.pool !== null
   }
 
   keys(room: string): RoomKeys {
@@ -84,13 +81,8 @@ export class ClusterStore implements DocumentStore {
   }
 
   async open(): Promise<void> {
-    if (this.redis !== null) return
-    const redis = new Redis(this.options.redisUrl, redisOptions(this.timeoutMs))
-    // Errors reach the commands that fail; the event would otherwise be unhandled and crash the process.
-    redis.on('error', () => {})
-    redis.defineCommand('plaitAppend', { numberOfKeys: 3, lua: APPEND_SCRIPT })
-    redis.defineCommand('plaitAcquireLease', { numberOfKeys: 1, lua: ACQUIRE_LEASE_SCRIPT })
-    redis.defineCommand('plaitReleaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE_SCRIPT })
+    if (this.log !== null) return
+    const redis = createRedis(this.options.redisUrl, { timeoutMs: this.timeoutMs, failFast: true })
     const pool = new pg.Pool({
       connectionString: this.options.databaseUrl,
       max: 10,
@@ -108,28 +100,28 @@ export class ClusterStore implements DocumentStore {
       await pool.end().catch(() => {})
       throw ioError('cannot open the cluster store (Redis and PostgreSQL)', error)
     }
-    this.redis = redis
+    this.log = new RedisLog(redis, this.prefix, this.nodeId)
     this.pool = pool
   }
 
   async close(): Promise<void> {
-    const { redis, pool } = this
-    this.redis = null
+    const { log, pool } = this
+    this.log = null
     this.pool = null
-    if (redis !== null) await redis.quit().catch(() => redis.disconnect())
+    if (log !== null) await log.client.quit().catch(() => log.client.disconnect())
     if (pool !== null) await pool.end().catch(() => {})
   }
 
-  private connections(): { redis: Redis; pool: pg.Pool } {
-    if (this.redis === null || this.pool === null) throw new StoreError('the cluster store is closed', 'io')
-    return { redis: this.redis, pool: this.pool }
+  private connections(): { redis: RedisLog; pool: pg.Pool } {
+    if (this.log === null || this.pool === null) throw new StoreError('the cluster store is closed', 'io')
+    return { redis: this.log, pool: this.pool }
   }
 
   async load(room: string): Promise<StoredRoom> {
     const { redis, pool } = this.connections()
     try {
       // Redis first: a trim is only ever done after PostgreSQL has the snapshot that covers it.
-      const entries = await redis.xrangeBuffer(this.keys(room).stream, '-', '+')
+      const entries = await redis.readAll(room)
       const { rows } = await pool.query<{ snapshot: Buffer | null; through: string }>(
         'SELECT snapshot, through FROM plait_rooms WHERE name = $1',
         [room],
@@ -138,11 +130,8 @@ export class ClusterStore implements DocumentStore {
       const updates: Uint8Array[] = []
       let position = through
       let logBytes = 0
-      for (const [id, fields] of entries) {
-        const at = positionOfId(id)
+      for (const { position: at, update } of entries) {
         if (at <= through) continue
-        const update = fieldOf(fields, 'u')
-        if (update === null) continue
         updates.push(update)
         logBytes += update.byteLength
         position = at
@@ -161,48 +150,38 @@ export class ClusterStore implements DocumentStore {
   }
 
   /** The position of the room's last append as Redis has it; null when Redis has no counter for it. */
-  async logHead(room: string): Promise<number | null> {
-    const { redis } = this.connections()
-    const head = await redis.get(this.keys(room).counter)
-    return head === null ? null : Number(head)
+  logHead(room: string): Promise<number | null> {
+    return this.connections().redis.head(room)
   }
 
   /** The log after `after`, oldest first, for a follower catching up (an empty list: nothing newer). */
-  async readTail(room: string, after: number): Promise<LogRecord[]> {
-    const { redis } = this.connections()
-    const entries = await redis.xrangeBuffer(this.keys(room).stream, `(${after}-0`, '+')
-    const records: LogRecord[] = []
-    for (const [id, fields] of entries) {
-      const update = fieldOf(fields, 'u')
-      if (update !== null)
-        records.push({ position: positionOfId(id), writer: fieldOf(fields, 'n')?.toString() ?? '', update })
-    }
-    return records
+  readTail(room: string, after: number): Promise<LogRecord[]> {
+    return this.connections().redis.readAfter(room, after)
   }
 
   async write(batch: WriteBatch): Promise<WriteResult> {
     const { redis, pool } = this.connections()
     const positions = new Array<number>(batch.appends.length)
-    const rooms = new Map<string, { indexes: number[]; updates: Buffer[]; trim: number }>()
-    const roomOf = (name: string) => {
-      let room = rooms.get(name)
-      if (room === undefined) {
-        room = { indexes: [], updates: [], trim: 0 }
-        rooms.set(name, room)
+    const rooms = new Map<string, RoomAppend & { indexes: number[] }>()
+    const roomOf = (room: string) => {
+      let entry = rooms.get(room)
+      if (entry === undefined) {
+        entry = { room, updates: [], trimThrough: 0, indexes: [] }
+        rooms.set(room, entry)
       }
-      return room
+      return entry
     }
     const leased: string[] = []
     try {
       for (const compaction of batch.compactions) {
         const started = performance.now()
-        if (!(await this.acquireLease(redis, compaction.room))) {
+        if (!(await redis.acquireLease(compaction.room, this.leaseMs))) {
           this.options.onCompaction?.({ ms: 0, skipped: true })
           continue
         }
         leased.push(compaction.room)
         await this.storeSnapshot(pool, compaction)
-        roomOf(compaction.room).trim = compaction.through
+        roomOf(compaction.room).trimThrough = compaction.through
         this.options.onCompaction?.({ ms: performance.now() - started, skipped: false })
       }
       for (const [i, { room, update }] of batch.appends.entries()) {
@@ -211,47 +190,33 @@ export class ClusterStore implements DocumentStore {
         // ioredis sends a Buffer as bytes but any other Uint8Array as its toString().
         entry.updates.push(Buffer.from(update.buffer, update.byteOffset, update.byteLength))
       }
-      let pending = [...rooms.keys()]
+      let pending = [...rooms.values()]
       // A room seeded after NOSEQ is tried once more; a second NOSEQ means something deletes it meanwhile.
       for (let attempt = 0; pending.length > 0; attempt++) {
-        const pipeline = redis.pipeline()
-        const now = String(Date.now())
-        for (const name of pending) {
-          const { updates, trim } = rooms.get(name) ?? roomOf(name)
-          const keys = this.keys(name)
-          const run = (pipeline as unknown as Record<string, ScriptRunner>).plaitAppend
-          run.call(
-            pipeline,
-            keys.counter,
-            keys.stream,
-            keys.info,
-            keys.logChannel,
-            now,
-            this.nodeId,
-            trim,
-            ...updates,
-          )
-        }
-        const results = (await pipeline.exec()) ?? []
-        const unseeded: string[] = []
-        for (const [i, name] of pending.entries()) {
-          const [error, first] = results[i] ?? [new Error('no reply')]
-          if (error !== null) {
-            if (error.message.startsWith('NOSEQ') && attempt === 0) unseeded.push(name)
-            else throw error
+        const results = await redis.append(pending)
+        const unseeded: typeof pending = []
+        for (const [i, entry] of pending.entries()) {
+          const result = results[i]
+          if ('unseeded' in result) {
+            if (attempt > 0)
+              throw new Error(`room "${entry.room}" lost its position counter twice in one write`)
+            unseeded.push(entry)
             continue
           }
-          const room = rooms.get(name)
-          if (room === undefined) continue
-          for (const [k, index] of room.indexes.entries()) positions[index] = Number(first) + k
+          for (const [k, index] of entry.indexes.entries()) positions[index] = result.first + k
         }
-        if (unseeded.length > 0) await this.seed(redis, pool, unseeded)
+        if (unseeded.length > 0)
+          await this.seed(
+            redis,
+            pool,
+            unseeded.map((entry) => entry.room),
+          )
         pending = unseeded
       }
     } catch (error) {
       throw ioError('cannot write to the cluster store', error)
     } finally {
-      for (const room of leased) await this.releaseLease(redis, room).catch(() => {})
+      for (const room of leased) await redis.releaseLease(room).catch(() => {})
     }
     return { positions }
   }
@@ -260,15 +225,13 @@ export class ClusterStore implements DocumentStore {
    * Starts the position counters of rooms Redis has none for at what PostgreSQL's snapshot covers, and
    * makes the rooms exist there (listRooms reads PostgreSQL). SET NX: a node that seeded first wins.
    */
-  private async seed(redis: Redis, pool: pg.Pool, rooms: string[]): Promise<void> {
+  private async seed(redis: RedisLog, pool: pg.Pool, rooms: string[]): Promise<void> {
     const { rows } = await pool.query<{ name: string; through: string }>(
       `INSERT INTO plait_rooms (name, last_change) SELECT unnest($1::text[]), $2
        ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING name, through`,
       [rooms, Date.now()],
     )
-    const pipeline = redis.pipeline()
-    for (const { name, through } of rows) pipeline.set(this.keys(name).counter, through, 'NX')
-    await pipeline.exec()
+    await redis.seed(rows.map(({ name, through }) => ({ room: name, through: Number(through) })))
   }
 
   /** A snapshot older than the stored one changes nothing: the newer one covers more. */
@@ -279,17 +242,6 @@ export class ClusterStore implements DocumentStore {
        WHERE plait_rooms.snapshot IS NULL OR plait_rooms.through < $3`,
       [room, Buffer.from(snapshot), through, snapshot.byteLength],
     )
-  }
-
-  /** One node compacts a room at a time; another's compaction now would write the same document. */
-  private async acquireLease(redis: Redis, room: string): Promise<boolean> {
-    const run = (redis as unknown as Record<string, ScriptRunner>).plaitAcquireLease
-    return Number(await run.call(redis, this.keys(room).lease, this.nodeId, this.leaseMs)) === 1
-  }
-
-  private async releaseLease(redis: Redis, room: string): Promise<void> {
-    const run = (redis as unknown as Record<string, ScriptRunner>).plaitReleaseLease
-    await run.call(redis, this.keys(room).lease, this.nodeId)
   }
 
   async listRooms(options: ListOptions = {}): Promise<string[]> {
@@ -319,15 +271,14 @@ export class ClusterStore implements DocumentStore {
       'SELECT name, snapshot_bytes, last_change FROM plait_rooms WHERE name = ANY($1::text[])',
       [rooms],
     )
-    const pipeline = redis.pipeline()
-    for (const { name } of rows) pipeline.hmget(this.keys(name).info, 'lb', 'lc')
-    const infos = (await pipeline.exec()) ?? []
+    const logs = await redis.describe(rows.map((row) => row.name))
     for (const [i, row] of rows.entries()) {
-      const [logBytes, logChange] = (infos[i]?.[1] as (string | null)[] | undefined) ?? [null, null]
-      const changes = [row.last_change, logChange].filter((t) => t !== null).map(Number)
+      const { logBytes, lastChange } = logs[i]
+      const changes = [row.last_change === null ? null : Number(row.last_change), lastChange]
+      const known = changes.filter((t): t is number => t !== null)
       described.set(row.name, {
-        bytes: Number(row.snapshot_bytes) + Number(logBytes ?? 0),
-        lastChange: changes.length === 0 ? null : Math.max(...changes),
+        bytes: Number(row.snapshot_bytes) + logBytes,
+        lastChange: known.length === 0 ? null : Math.max(...known),
       })
     }
     return described
@@ -348,8 +299,7 @@ export class ClusterStore implements DocumentStore {
     } finally {
       client.release()
     }
-    const keys = this.keys(room)
-    await redis.del(keys.counter, keys.stream, keys.info, keys.lease)
+    await redis.delete(room)
   }
 
   saveVersion(room: string, version: StoredVersion): Promise<void> {
@@ -368,7 +318,7 @@ export class ClusterStore implements DocumentStore {
   async ping(): Promise<{ redisMs: number; postgresMs: number }> {
     const { redis, pool } = this.connections()
     const started = performance.now()
-    await redis.ping()
+    await redis.client.ping()
     const redisDone = performance.now()
     await pool.query('SELECT 1')
     return { redisMs: redisDone - started, postgresMs: performance.now() - redisDone }
@@ -379,8 +329,8 @@ export class ClusterStore implements DocumentStore {
     const value = `${this.nodeId}:${Date.now()}:${Math.random()}`
     const key = `${this.prefix}:probe:${this.nodeId}`
     try {
-      await redis.set(key, value, 'PX', 60_000)
-      if ((await redis.get(key)) !== value) throw new Error('the Redis probe read back differently')
+      await redis.client.set(key, value, 'PX', 60_000)
+      if ((await redis.client.get(key)) !== value) throw new Error('the Redis probe read back differently')
       await pool.query(
         'INSERT INTO plait_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2',
         [`probe:${this.nodeId}`, value],
@@ -389,21 +339,4 @@ export class ClusterStore implements DocumentStore {
       throw ioError('the cluster store cannot keep a write', error)
     }
   }
-}
-
-function redisOptions(timeoutMs: number): RedisOptions {
-  return {
-    lazyConnect: true,
-    // Fail a command at once while disconnected rather than queue it: a write must fail, not hang.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-  }
-}
-
-function fieldOf(fields: Buffer[], name: string): Buffer | null {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i].toString() === name) return fields[i + 1]
-  return null
 }

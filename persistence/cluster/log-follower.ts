@@ -3,10 +3,10 @@
 // extra read; positions are consecutive, so a missed announcement shows as a gap and is read back from
 // the stream, and a follower behind a compaction's trim merges the stored room instead. After a
 // reconnect every room catches up from its cursor.
-import type { Redis } from 'ioredis'
 import type { StoredRoom } from '../store.js'
 import { type Announcement, decodeAnnouncement } from './announcement.js'
 import type { ClusterStore, LogRecord } from './cluster-store.js'
+import type { RedisClient } from './redis-connection.js'
 
 export interface LogReader {
   /**
@@ -46,7 +46,7 @@ export class LogFollower {
   constructor(
     private readonly store: ClusterStore,
     /** A connection in subscriber mode, shared with other listeners (it ignores their channels). */
-    private readonly subscriber: Redis,
+    private readonly subscriber: RedisClient,
   ) {
     subscriber.on('messageBuffer', this.onMessage)
     // Announcements sent while the connection was down are lost: read them back.

@@ -3,10 +3,10 @@
 // deletions and heartbeats. Rooms are wired in through the document events alone: a room that loads is
 // followed, one that unloads or fails is let go.
 import { hostname } from 'node:os'
-import { Redis } from 'ioredis'
 import type { Registry } from 'prom-client'
 import { ClusterStore } from '../../persistence/cluster/cluster-store.js'
 import { LogFollower } from '../../persistence/cluster/log-follower.js'
+import { createRedis, type RedisClient } from '../../persistence/cluster/redis-connection.js'
 import type { DocumentEvents } from '../documents/events.js'
 import type { RoomRegistry } from '../documents/room-registry.js'
 import type { Logger } from '../logger.js'
@@ -30,8 +30,8 @@ export class ClusterNode {
   readonly nodeId: string
   readonly store: ClusterStore
   readonly stats = new ClusterStats()
-  private readonly subscriber: Redis
-  private readonly publisher: Redis
+  private readonly subscriber: RedisClient
+  private readonly publisher: RedisClient
   private readonly follower: LogFollower
   private readonly bus: RoomBus
   private probe: NodeJS.Timeout | null = null
@@ -57,13 +57,9 @@ export class ClusterNode {
       },
     })
     // Subscriptions queue while disconnected and come back by themselves (ioredis resubscribes).
-    this.subscriber = new Redis(config.redisUrl, { lazyConnect: true, retryStrategy: reconnectDelay })
+    this.subscriber = createRedis(config.redisUrl, { timeoutMs: 5000, failFast: false })
     // Awareness is ephemeral: a message that cannot go now is dropped, not queued.
-    this.publisher = new Redis(config.redisUrl, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      retryStrategy: reconnectDelay,
-    })
+    this.publisher = createRedis(config.redisUrl, { timeoutMs: 5000, failFast: true })
     for (const [name, connection] of [
       ['subscriber', this.subscriber],
       ['publisher', this.publisher],
@@ -176,5 +172,3 @@ export class ClusterNode {
     }
   }
 }
-
-const reconnectDelay = (attempt: number) => Math.min(attempt * 100, 1000)

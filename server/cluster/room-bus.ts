@@ -2,7 +2,7 @@
 // message per room per turn), queries for it from a node that just started serving the room, and
 // deletions; the nodes channel carries a heartbeat a second. A node not heard from within the timeout
 // is taken for dead, and the presence it relayed is removed from every room here.
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '../../persistence/cluster/redis-connection.js'
 import { nodesChannel, roomKeys } from '../../persistence/cluster/redis-keys.js'
 import type { Room } from '../documents/room.js'
 import type { RoomRegistry } from '../documents/room-registry.js'
@@ -17,8 +17,8 @@ const HEARTBEAT_MS = 1000
 export interface RoomBusOptions {
   nodeId: string
   prefix: string
-  subscriber: Redis
-  publisher: Redis
+  subscriber: RedisClient
+  publisher: RedisClient
   nodeTimeoutMs: number
   stats: ClusterStats
   log: Logger
