@@ -63,7 +63,7 @@ export interface ServerOptions {
  * (recent updates) and PostgreSQL (`databaseUrl`: snapshots, versions) instead of LevelDB.
  */
 export interface ClusterOptions {
-  /** redis://host:port of the Redis every node shares; turns cluster mode on. */
+  /** redis://host:port of the Redis every node shares (a Redis Cluster: its seed nodes, comma-separated). */
   redisUrl?: string | null
   /** postgres://… of the PostgreSQL database every node shares (required with `redisUrl`). */
   databaseUrl?: string | null

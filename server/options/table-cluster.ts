@@ -10,7 +10,7 @@ export const clusterSpecs = [
     env: 'REDIS_URL',
     kind: 'nullable',
     default: null,
-    help: 'redis:// URL shared by every node: turns cluster mode on (README: Deployment)',
+    help: 'redis:// URL shared by every node (a Redis Cluster: its nodes, comma-separated): turns cluster mode on',
   },
   {
     key: 'databaseUrl',

@@ -15,6 +15,8 @@ export interface RedisOptions {
   /** AOF with this fsync policy (default 'always': every acknowledged write is on disk), or no AOF. */
   appendfsync?: 'always' | 'everysec' | 'no-persistence'
   port?: number
+  /** More redis-server flags, e.g. for a Redis Cluster node. */
+  extraArgs?: string[]
 }
 
 export interface RedisServer {
@@ -48,7 +50,11 @@ export function redisSkipReason(): string | null {
 }
 
 export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
-  const server = new TestRedis(options.port ?? (await freePort()), options.appendfsync ?? 'always')
+  const server = new TestRedis(
+    options.port ?? (await freePort()),
+    options.appendfsync ?? 'always',
+    options.extraArgs ?? [],
+  )
   try {
     // no port asked for: a port someone took since freePort is replaced by another free one
     await server.start(options.port === undefined)
@@ -67,6 +73,7 @@ class TestRedis implements RedisServer {
   constructor(
     public port: number,
     private readonly appendfsync: 'always' | 'everysec' | 'no-persistence',
+    private readonly extraArgs: string[],
   ) {}
 
   get url(): string {
@@ -143,6 +150,7 @@ class TestRedis implements RedisServer {
       ...persistence,
       '--maxmemory-policy',
       'noeviction',
+      ...this.extraArgs,
     ]
   }
 
