@@ -32,7 +32,7 @@ import { createNodeServer } from './http/node-server.js'
 import { createLogger, type Logger } from './logger.js'
 import { observeDocuments } from './observers.js'
 import type { ServerOptions } from './options/options.js'
-import { type Config, ConfigError, checkAuth, resolveOptions } from './options/resolve.js'
+import { type Config, ConfigError, checkAuth, checkCluster, resolveOptions } from './options/resolve.js'
 import { Closes } from './protocol/close-codes.js'
 import { roomNameProblem } from './protocol/room-name.js'
 import { Webhooks } from './webhooks/webhooks.js'
@@ -74,6 +74,7 @@ export class PlaitServer {
     const authenticate = options.auth?.authenticate ?? extensions.find((e) => e.authenticate)?.authenticate
     this.config = Object.freeze(resolveOptions(options))
     checkAuth(this.config, authenticate !== undefined)
+    checkCluster(this.config)
     this.log = logger ?? createLogger(this.config.logLevel)
     const identify = authenticate ? hookIdentify(authenticate) : jwtIdentify(this.config)
     this.authMode = identify === null ? 'open' : 'token'

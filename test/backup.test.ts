@@ -216,7 +216,7 @@ describe('plait export and plait import', () => {
       assert.match(imported.stdout, /imported 5 rooms and 4 versions/)
       const usage = runPlait(['import', file])
       assert.equal(usage.status, 2)
-      assert.match(usage.stderr, /--data <dir> is required/)
+      assert.match(usage.stderr, /--data <dir> \(or --redis and --database\) is required/)
     } finally {
       removeDir(source)
       removeDir(target)

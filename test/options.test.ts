@@ -95,6 +95,10 @@ describe('the option table', () => {
       /limits\.headersTimeoutMs must not be longer than limits\.requestTimeoutMs/,
     )
     assert.throws(
+      () => createServer({ cluster: { redisUrl: 'redis://127.0.0.1:6379' }, dataDir: tempDir() }),
+      /cluster mode needs both cluster\.redisUrl \(recent updates, fan-out\) and cluster\.databaseUrl/,
+    )
+    assert.throws(
       () => createServer({ host: '0.0.0.0', dataDir: tempDir() }),
       /without auth: set auth\.secret or auth\.jwks, or pass auth\.allowAnonymous/,
     )

@@ -1,7 +1,7 @@
 // The process: read configuration, start the server, stop cleanly on SIGTERM/SIGINT.
 
 import { createLogger } from '../logger.js'
-import { byFlag, checkAuth } from '../options/resolve.js'
+import { byFlag, checkAuth, checkCluster } from '../options/resolve.js'
 import { createServer } from '../server.js'
 import { runBackupCommand } from './backup-command.js'
 import { ConfigError, helpText, parseCommandLine } from './config.js'
@@ -44,7 +44,10 @@ async function main(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseCommandLine>
   try {
     parsed = parseCommandLine(argv, process.env)
-    if (parsed !== 'help') checkAuth(parsed.config, false, byFlag)
+    if (parsed !== 'help') {
+      checkAuth(parsed.config, false, byFlag)
+      checkCluster(parsed.config, byFlag)
+    }
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`plait: ${error.message}\n`)

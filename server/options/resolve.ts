@@ -129,11 +129,6 @@ export function validateConfig(config: Config, name: Naming = byFlag): Config {
     const [headers, request] = [specFor('headersTimeoutMs'), specFor('requestTimeoutMs')]
     throw new ConfigError(`${name(headers)} must not be longer than ${name(request)}`)
   }
-  const [redis, database] = [specFor('redisUrl'), specFor('databaseUrl')]
-  if ((config.redisUrl === null) !== (config.databaseUrl === null))
-    throw new ConfigError(
-      `cluster mode needs both ${name(redis)} (recent updates, fan-out) and ${name(database)} (snapshots, versions)`,
-    )
   return config
 }
 
@@ -158,6 +153,15 @@ export function checkAuth(config: Config, hasHook: boolean, name: Naming = byOpt
   throw new ConfigError(
     `refusing to serve ${config.host} without auth: set ${name(secret)} or ${name(jwks)}, or pass ${name(specFor('allowAnonymous'))} to let anyone read and write`,
   )
+}
+
+/** Refuses half a cluster: Redis without PostgreSQL or the reverse (a server about to start, as checkAuth). */
+export function checkCluster(config: Config, name: Naming = byOptionPath): void {
+  const [redis, database] = [specFor('redisUrl'), specFor('databaseUrl')]
+  if ((config.redisUrl === null) !== (config.databaseUrl === null))
+    throw new ConfigError(
+      `cluster mode needs both ${name(redis)} (recent updates, fan-out) and ${name(database)} (snapshots, versions)`,
+    )
 }
 
 /** The complete, checked configuration for these options (defaults where they say nothing). */

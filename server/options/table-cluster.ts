@@ -39,7 +39,8 @@ export const clusterSpecs = [
     env: 'CLUSTER_PREFIX',
     kind: 'string',
     default: 'plait',
-    check: (v) => (/^[A-Za-z0-9._-]{1,32}$/.test(v) ? null : 'must be 1-32 letters, digits, ".", "_" or "-"'),
+    // A brace would change the hash tag that keeps a room's keys in one Redis Cluster slot.
+    check: (v) => (/^[^\s{}]{1,32}$/.test(v) ? null : 'must be 1-32 characters, without spaces or braces'),
     help: 'prefix of every Redis key and channel (deployments sharing one Redis)',
   },
   {
