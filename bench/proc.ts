@@ -93,19 +93,33 @@ export class CoreInterference {
   private readonly startBusy: number | null
   private readonly startProc: number | null
   private readonly startAt = performance.now()
+  private readonly pids: readonly number[]
 
+  /** `pid`: the process pinned there, or every process of the system under test (cluster nodes, Redis). */
   constructor(
     private readonly core: number,
-    private readonly pid: number,
+    pid: number | readonly number[],
   ) {
+    this.pids = typeof pid === 'number' ? [pid] : pid
     this.startBusy = coreBusySeconds(core)
-    this.startProc = cpuSeconds(pid)
+    this.startProc = this.procSeconds()
   }
 
-  /** Percent of the core used by anything other than `pid` during the window. */
+  /** CPU seconds of the processes not counted as others, or null when one of them is gone. */
+  private procSeconds(): number | null {
+    let total = 0
+    for (const pid of this.pids) {
+      const seconds = cpuSeconds(pid)
+      if (seconds === null) return null
+      total += seconds
+    }
+    return total
+  }
+
+  /** Percent of the core used by anything other than the given processes during the window. */
   stop(): number {
     const busy = coreBusySeconds(this.core)
-    const proc = cpuSeconds(this.pid)
+    const proc = this.procSeconds()
     const seconds = (performance.now() - this.startAt) / 1000
     if (
       busy === null ||
