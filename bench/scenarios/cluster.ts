@@ -238,6 +238,10 @@ async function measure(
       notes.push(`${config.label}, round ${round}: nodes alive as each node saw it: ${nodesSeen.join(', ')}`)
     const updatesIn = texts.reduce((sum, t) => sum + (metricSum(t, 'plait_cluster_updates_in_total') || 0), 0)
     const catchUps = texts.reduce((sum, t) => sum + (metricSum(t, 'plait_cluster_catch_ups_total') || 0), 0)
+    if (catchUps > 0)
+      notes.push(
+        `${config.label}, round ${round}: ${catchUps} catch-up reads (a missed announcement or a reconnect)`,
+      )
     const redisCpuShown = config.cluster ? redisCpu : Number.NaN
     const postgresCpuShown = config.cluster ? postgresCpu : Number.NaN
     const serviceCpu = config.cluster ? redisCpu + postgresCpu : 0
