@@ -3,7 +3,7 @@
 import type { ServerProcess } from './server-process.js'
 
 /** The upper bound of the bucket holding the given percentile of a Prometheus histogram, in ms. */
-function bucketPercentile(text: string, name: string, percentile: number): number | null {
+export function bucketPercentile(text: string, name: string, percentile: number): number | null {
   const buckets: { le: number; count: number }[] = []
   for (const match of text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)$`, 'gm'))) {
     buckets.push({

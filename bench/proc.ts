@@ -91,31 +91,43 @@ function coreBusySeconds(core: number): number | null {
  */
 export class CoreInterference {
   private readonly startBusy: number | null
-  private readonly startProc: number | null
   private readonly startAt = performance.now()
+  /** CPU seconds at the start of each process not counted as others (null: it was already gone). */
+  private readonly startProc: Map<number, number | null>
 
+  /**
+   * `pid`: the process pinned there, or every process of the system under test (cluster nodes, Redis,
+   * PostgreSQL's backends); the first must still run at the end. Another that exits in the window (a
+   * PostgreSQL backend) counts as others for what it used in it.
+   */
   constructor(
     private readonly core: number,
-    private readonly pid: number,
+    pid: number | readonly number[],
   ) {
+    const pids = typeof pid === 'number' ? [pid] : pid
     this.startBusy = coreBusySeconds(core)
-    this.startProc = cpuSeconds(pid)
+    this.startProc = new Map(pids.map((p) => [p, cpuSeconds(p)]))
   }
 
-  /** Percent of the core used by anything other than `pid` during the window. */
+  /** CPU seconds the processes not counted as others used since the start, or null when the first is gone. */
+  private procSeconds(): number | null {
+    let total = 0
+    let first = true
+    for (const [pid, start] of this.startProc) {
+      const end = cpuSeconds(pid)
+      if (first && (start === null || end === null)) return null
+      first = false
+      if (start !== null && end !== null) total += end - start
+    }
+    return total
+  }
+
+  /** Percent of the core used by anything other than the given processes during the window. */
   stop(): number {
     const busy = coreBusySeconds(this.core)
-    const proc = cpuSeconds(this.pid)
+    const proc = this.procSeconds()
     const seconds = (performance.now() - this.startAt) / 1000
-    if (
-      busy === null ||
-      proc === null ||
-      this.startBusy === null ||
-      this.startProc === null ||
-      seconds <= 0
-    ) {
-      return Number.NaN
-    }
-    return Math.max(0, ((busy - this.startBusy - (proc - this.startProc)) / seconds) * 100)
+    if (busy === null || proc === null || this.startBusy === null || seconds <= 0) return Number.NaN
+    return Math.max(0, ((busy - this.startBusy - proc) / seconds) * 100)
   }
 }

@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { describeMachine, fullReport, type ScenarioReport, scenarioSection } from './report.js'
 import { RunContext, type Scenario, type TargetRun } from './scenario.js'
+import { cluster } from './scenarios/cluster.js'
 import { coldLoad } from './scenarios/cold-load.js'
 import { crash } from './scenarios/crash.js'
 import { fanout } from './scenarios/fanout.js'
@@ -15,7 +16,7 @@ import { idle } from './scenarios/idle.js'
 import { allTargets, defaultTargets, repoRoot, type Target, targetByName } from './targets.js'
 import { verifyAppendEncoding } from './update.js'
 
-const scenarios: readonly Scenario[] = [fanout, hotRoom, idle, coldLoad, crash]
+const scenarios: readonly Scenario[] = [fanout, hotRoom, idle, coldLoad, crash, cluster]
 
 const usage = `usage: npm run bench -- [${scenarios.map((s) => s.name).join('|')} ...] [options]
   (no scenario: all of them)
@@ -135,6 +136,9 @@ function whyNotRun(scenario: Scenario, target: Target): string | null {
   if (target.isPlait && plaitBuildFailure !== null) return plaitBuildFailure
   if (scenario.readsStoredDocuments && !target.storesDocuments)
     return `it stores nothing, so ${scenario.name} has nothing to measure`
+  if (scenario.plaitOnly && !target.isPlait) return `${scenario.name} measures plait alone (--targets plait)`
+  const missing = scenario.unavailable?.() ?? null
+  if (missing !== null) return missing
   return target.unavailable()
 }
 
@@ -195,10 +199,13 @@ async function runScenario(
 ): Promise<{ runs: TargetRun[]; failed: boolean }> {
   let failed = false
   const rounds = opts.quick ? 1 : (opts.rounds ?? scenario.rounds ?? 1)
-  const byTarget = new Map<Target, TargetRun[]>(opts.targets.map((t) => [t, []]))
+  // A plait-only scenario leaves the reference servers out rather than printing a column of "skipped".
+  const plaitTargets = opts.targets.filter((t) => t.isPlait)
+  const targets = scenario.plaitOnly && plaitTargets.length > 0 ? plaitTargets : opts.targets
+  const byTarget = new Map<Target, TargetRun[]>(targets.map((t) => [t, []]))
   for (let round = 1; round <= rounds; round++) {
     if (rounds > 1) console.error(`  round ${round} of ${rounds}`)
-    for (const target of opts.targets) {
+    for (const target of targets) {
       const run = await runOne(scenario, target, opts, workRoot, pinned, round)
       if (run.skipped?.startsWith('failed')) failed = true
       byTarget.get(target)?.push(run)

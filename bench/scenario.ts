@@ -44,6 +44,10 @@ export interface Scenario {
   rounds?: number
   /** Reads documents back after a restart: a target that stores nothing is skipped. */
   readsStoredDocuments?: boolean
+  /** Measures plait alone (e.g. its cluster mode): only plait targets run it, the others are left out. */
+  plaitOnly?: boolean
+  /** Why it cannot run on this machine (e.g. a service it needs is not installed), or null when it can. */
+  unavailable?(): string | null
   run(ctx: RunContext): Promise<ScenarioOutcome>
 }
 
