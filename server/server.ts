@@ -203,7 +203,7 @@ export class PlaitServer {
 
   private notReadyReason(): string {
     if (this.stopping) return 'the server is shutting down'
-    return this.health.reason ?? this.cluster?.problem ?? 'storage is not open'
+    return this.cluster?.problem ?? this.health.reason ?? 'storage is not open'
   }
 
   /** Opens storage and starts listening; rejects with a StoreError if the data directory is in use. */

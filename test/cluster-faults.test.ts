@@ -137,6 +137,8 @@ describe('a cluster when a part of it fails', { skip: clusterSkip }, () => {
         await waitFor(() => nodes.every((n) => !n.server.isReady()), 'the nodes to say not ready', 15_000)
         const ready = await fetch(`${nodes[0].http}/readyz`)
         assert.equal(ready.status, 503)
+        const { reason } = (await ready.json()) as { reason: string }
+        assert.match(reason, /Redis at redis:\/\/127\.0\.0\.1:\d+ is not connected/, 'the reason names Redis')
         await services.redis.start()
         await waitFor(() => nodes.every((n) => n.server.isReady()), 'the nodes to recover', 30_000)
         await waitFor(() => writers[0].written.length >= 200, 'writes after the restart')
@@ -179,6 +181,9 @@ describe('a cluster when a part of it fails', { skip: clusterSkip }, () => {
         await waitFor(() => writers[0].written.length >= 30, 'writes before the restart')
         await services.postgres.stop()
         await waitFor(() => nodes.some((n) => !n.server.isReady()), 'a node to say not ready', 15_000)
+        const down = await fetch(`${nodes.find((n) => !n.server.isReady())?.http}/readyz`)
+        const { reason } = (await down.json()) as { reason: string }
+        assert.match(reason, /PostgreSQL/, `the reason names PostgreSQL: ${reason}`)
         await services.postgres.start()
         await waitFor(() => nodes.every((n) => n.server.isReady()), 'the nodes to recover', 30_000)
         await waitFor(() => writers[0].written.length >= 200, 'writes after the restart')

@@ -50,8 +50,23 @@ export interface LogRecord {
 
 export const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/
 
-const ioError = (what: string, error: unknown) =>
-  new StoreError(`${what}: ${(error as Error).message}`, 'io', { cause: error })
+/** Where the store connects, without credentials, for messages. */
+function safeUrls(value: string): string {
+  return value
+    .split(',')
+    .map((url) => {
+      try {
+        const parsed = new URL(url.trim())
+        return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`
+      } catch {
+        return '(an unparsable URL)'
+      }
+    })
+    .join(',')
+}
+
+// The cause's text is in the message already (pino would print it twice if it were the cause too).
+const ioError = (what: string, error: unknown) => new StoreError(`${what}: ${(error as Error).message}`, 'io')
 
 export class ClusterStore implements DocumentStore {
   private log: RedisLog | null = null
@@ -98,7 +113,10 @@ export class ClusterStore implements DocumentStore {
     } catch (error) {
       redis.disconnect()
       await pool.end().catch(() => {})
-      throw ioError('cannot open the cluster store (Redis and PostgreSQL)', error)
+      throw ioError(
+        `cannot open the cluster store (Redis at ${safeUrls(this.options.redisUrl)}, PostgreSQL at ${safeUrls(this.options.databaseUrl)})`,
+        error,
+      )
     }
     this.log = new RedisLog(redis, this.prefix, this.nodeId)
     this.pool = pool
@@ -110,6 +128,38 @@ export class ClusterStore implements DocumentStore {
     this.pool = null
     if (log !== null) await log.client.quit().catch(() => log.client.disconnect())
     if (pool !== null) await pool.end().catch(() => {})
+  }
+
+  /** Why Redis cannot take commands now (a sentence), or null when it can or the store is closed. */
+  get connectionProblem(): string | null {
+    const status = this.log?.client.status
+    if (status === undefined || status === 'ready') return null
+    return `Redis at ${safeUrls(this.options.redisUrl)} is not connected (${status})`
+  }
+
+  /** A sentence for a failure: an ioredis error while disconnected says only "max retries". */
+  private failure(what: string, error: unknown): StoreError {
+    const status = this.log?.client.status
+    if (status !== undefined && status !== 'ready')
+      return new StoreError(
+        `${what}: Redis at ${safeUrls(this.options.redisUrl)} is not connected (${status})`,
+        'io',
+      )
+    if (this.fromPostgres(error))
+      return new StoreError(
+        `${what}: PostgreSQL at ${safeUrls(this.options.databaseUrl)}: ${(error as Error).message}`,
+        'io',
+      )
+    return ioError(what, error)
+  }
+
+  /** Whether node-postgres raised it: a server's error, or its words for a lost or unreachable one. */
+  private fromPostgres(error: unknown): boolean {
+    if (error instanceof pg.DatabaseError) return true
+    const { message, port } = error as { message?: string; port?: number }
+    if (/Connection terminated|timeout exceeded when trying to connect|connection error/.test(message ?? ''))
+      return true
+    return port !== undefined && String(port) === (new URL(this.options.databaseUrl).port || '5432')
   }
 
   private connections(): { redis: RedisLog; pool: pg.Pool } {
@@ -145,7 +195,7 @@ export class ClusterStore implements DocumentStore {
         logBytes,
       }
     } catch (error) {
-      throw ioError(`cannot load room "${room}"`, error)
+      throw this.failure(`cannot load room "${room}"`, error)
     }
   }
 
@@ -214,7 +264,7 @@ export class ClusterStore implements DocumentStore {
         pending = unseeded
       }
     } catch (error) {
-      throw ioError('cannot write to the cluster store', error)
+      throw this.failure('cannot write to the cluster store', error)
     } finally {
       for (const room of leased) await redis.releaseLease(room).catch(() => {})
     }
@@ -252,7 +302,7 @@ export class ClusterStore implements DocumentStore {
         [options.after ?? null, options.limit ?? null],
       )
       .catch((error) => {
-        throw ioError('cannot list rooms', error)
+        throw this.failure('cannot list rooms', error)
       })
     return rows.map((row) => row.name)
   }
@@ -295,7 +345,7 @@ export class ClusterStore implements DocumentStore {
       await client.query('COMMIT')
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {})
-      throw ioError(`cannot delete room "${room}"`, error)
+      throw this.failure(`cannot delete room "${room}"`, error)
     } finally {
       client.release()
     }
@@ -314,13 +364,23 @@ export class ClusterStore implements DocumentStore {
     return loadVersion(this.connections().pool, room, id)
   }
 
-  /** A round trip to each, timed: what /readyz and /metrics report. */
+  /** A round trip to each, timed: what /readyz and /metrics report. Rejects with which one failed. */
   async ping(): Promise<{ redisMs: number; postgresMs: number }> {
     const { redis, pool } = this.connections()
     const started = performance.now()
-    await redis.client.ping()
+    await redis.client.ping().catch((error: Error) => {
+      throw new StoreError(
+        `Redis at ${safeUrls(this.options.redisUrl)} did not answer: ${error.message}`,
+        'io',
+      )
+    })
     const redisDone = performance.now()
-    await pool.query('SELECT 1')
+    await pool.query('SELECT 1').catch((error: Error) => {
+      throw new StoreError(
+        `PostgreSQL at ${safeUrls(this.options.databaseUrl)} did not answer: ${error.message}`,
+        'io',
+      )
+    })
     return { redisMs: redisDone - started, postgresMs: performance.now() - redisDone }
   }
 
@@ -336,7 +396,7 @@ export class ClusterStore implements DocumentStore {
         [`probe:${this.nodeId}`, value],
       )
     } catch (error) {
-      throw ioError('the cluster store cannot keep a write', error)
+      throw this.failure('the cluster store cannot keep a write', error)
     }
   }
 }

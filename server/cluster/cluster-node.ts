@@ -36,8 +36,13 @@ export class ClusterNode {
   private readonly bus: RoomBus
   private probe: NodeJS.Timeout | null = null
   private probing = false
+  // What the last probe found wrong, or null.
+  private probeProblem: string | null = null
+
   /** Why the node cannot serve now (Redis or PostgreSQL unreachable), or null. */
-  problem: string | null = null
+  get problem(): string | null {
+    return this.store.connectionProblem ?? this.probeProblem
+  }
 
   constructor(
     config: Pick<Config, 'redisUrl' | 'databaseUrl' | 'nodeId' | 'clusterPrefix' | 'nodeTimeoutMs'>,
@@ -153,20 +158,28 @@ export class ClusterNode {
 
   /** Round trips to Redis and PostgreSQL: /readyz and /metrics. */
   private async checkReachable(): Promise<void> {
-    if (this.probing || !this.store.isOpen) return
+    if (this.probing) return
+    const down = this.store.connectionProblem
+    if (down !== null) {
+      if (this.probeProblem === null) this.log.error({ reason: down }, 'cluster: storage unreachable')
+      this.probeProblem = down
+      return
+    }
+    // Closed for a reopen after a failed write: store-health says why meanwhile.
+    if (!this.store.isOpen) return
     this.probing = true
     try {
       const { redisMs, postgresMs } = await this.store.ping()
       this.stats.redisMs = redisMs
       this.stats.postgresMs = postgresMs
-      if (this.problem !== null) this.log.info('cluster: Redis and PostgreSQL reachable again')
-      this.problem = null
+      if (this.probeProblem !== null) this.log.info('cluster: Redis and PostgreSQL reachable again')
+      this.probeProblem = null
     } catch (error) {
       this.stats.redisMs = null
       this.stats.postgresMs = null
-      const problem = `Redis or PostgreSQL unreachable: ${(error as Error).message}`
-      if (this.problem === null) this.log.error({ err: error }, 'cluster: storage unreachable')
-      this.problem = problem
+      const problem = (error as Error).message
+      if (this.probeProblem === null) this.log.error({ err: error }, 'cluster: storage unreachable')
+      this.probeProblem = problem
     } finally {
       this.probing = false
     }
