@@ -33,6 +33,18 @@ function writerOf(client: TestProvider, name: string): { write(): void; written:
 
 const markersIn = (doc: Y.Doc, name: string) => doc.getArray<string>(name).toArray()
 
+/** Waits until every client holds every marker every writer wrote (writer i writes into `w<i>`). */
+async function allWritesReach(clients: TestProvider[], writers: { written: string[] }[]): Promise<void> {
+  await waitFor(
+    () =>
+      clients.every((client) =>
+        writers.every((w, i) => markersIn(client.doc, `w${i}`).length === w.written.length),
+      ),
+    `${clients.length} clients to have every write`,
+    30_000,
+  )
+}
+
 /** Writes with each writer every few ms until `until` resolves, bounded in count. */
 async function writeDuring(writers: { write(): void }[], until: Promise<unknown>): Promise<void> {
   let done = false
@@ -144,21 +156,11 @@ describe('a cluster when a part of it fails', { skip: clusterSkip }, () => {
         await waitFor(() => writers[0].written.length >= 200, 'writes after the restart')
       })()
       await writeDuring(writers, restarted)
-      await waitFor(
-        () =>
-          clients.every((client) =>
-            writers.every((w, i) => markersIn(client.doc, `w${i}`).length === w.written.length),
-          ),
-        'both clients to have every write',
-        30_000,
-      )
+      await allWritesReach(clients, writers)
       const fresh = connectProvider(nodes[1].url, 'redis-restart')
       try {
         await synced(fresh)
-        await waitFor(
-          () => writers.every((w, i) => markersIn(fresh.doc, `w${i}`).length === w.written.length),
-          'a new client to load every write',
-        )
+        await allWritesReach([fresh], writers)
       } finally {
         fresh.destroy()
       }
@@ -189,14 +191,7 @@ describe('a cluster when a part of it fails', { skip: clusterSkip }, () => {
         await waitFor(() => writers[0].written.length >= 200, 'writes after the restart')
       })()
       await writeDuring(writers, restarted)
-      await waitFor(
-        () =>
-          clients.every((client) =>
-            writers.every((w, i) => markersIn(client.doc, `w${i}`).length === w.written.length),
-          ),
-        'both clients to have every write',
-        30_000,
-      )
+      await allWritesReach(clients, writers)
       await waitFor(
         () => nodes.some((n) => n.server.metrics.compactions > 0),
         'a compaction after the restart',

@@ -1,15 +1,13 @@
 // plait on a Redis Cluster (three masters of the test's own): each room's keys share one hash slot, so
 // the storage contract holds and two nodes share rooms as they do on one Redis.
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { Redis } from 'ioredis'
 import type { Awareness } from 'y-protocols/awareness'
-import { ClusterStore } from '../persistence/cluster/cluster-store.js'
 import { roomKeys } from '../persistence/cluster/redis-keys.js'
 import { describeStoreContract } from '../persistence/contract.js'
 import { connectProvider, synced, waitFor } from './helpers/clients.js'
-import { clusterSkip } from './helpers/cluster.js'
+import { clusterContractSubject, clusterSkip } from './helpers/cluster.js'
 import type { PostgresServer } from './helpers/postgres-server.js'
 import { startPostgres } from './helpers/postgres-server.js'
 import { type RedisCluster, redisClusterSkipReason, startRedisCluster } from './helpers/redis-cluster.js'
@@ -29,23 +27,9 @@ if (skip !== false) {
     await Promise.all([redis?.dispose(), postgres?.dispose()])
   })
 
-  describeStoreContract('ClusterStore on a Redis Cluster of three masters', async () => {
-    const databaseUrl = await postgres.createDatabase()
-    const prefix = `rc${randomUUID().slice(0, 8)}`
-    const node = (nodeId: string) => new ClusterStore({ redisUrl: redis.url, databaseUrl, nodeId, prefix })
-    const store = node('one')
-    const otherWriter = node('two')
-    await store.open()
-    await otherWriter.open()
-    return {
-      store,
-      otherWriter,
-      dispose: async () => {
-        await store.close()
-        await otherWriter.close()
-      },
-    }
-  })
+  describeStoreContract('ClusterStore on a Redis Cluster of three masters', () =>
+    clusterContractSubject(redis.url, postgres),
+  )
 
   describe('two plait nodes on a Redis Cluster', () => {
     test('rooms in different slots converge across nodes, presence included', async () => {

@@ -1,5 +1,8 @@
 // A cluster for tests: the test's own redis-server and PostgreSQL database, and plait nodes on them,
 // in this process (createServer) or as child processes (the shipped bundle, for kill -9).
+import { randomUUID } from 'node:crypto'
+import { ClusterStore } from '../../persistence/cluster/cluster-store.js'
+import type { ContractSubject } from '../../persistence/contract.js'
 import { PlaitProcess } from './plait-process.js'
 import { type PostgresServer, postgresSkipReason, startPostgres } from './postgres-server.js'
 import { type RedisServer, redisSkipReason, startRedis } from './redis-server.js'
@@ -55,4 +58,26 @@ export async function startNodeProcess(services: ClusterServices, nodeId: string
   ])
   await node.start()
   return node
+}
+
+/** The storage contract's subject: two stores (two nodes) on a fresh database and a key prefix of their own. */
+export async function clusterContractSubject(
+  redisUrl: string,
+  postgres: PostgresServer,
+): Promise<ContractSubject> {
+  const databaseUrl = await postgres.createDatabase()
+  const prefix = `c${randomUUID().slice(0, 8)}`
+  const node = (nodeId: string) => new ClusterStore({ redisUrl, databaseUrl, nodeId, prefix })
+  const store = node('one')
+  const otherWriter = node('two')
+  await store.open()
+  await otherWriter.open()
+  return {
+    store,
+    otherWriter,
+    dispose: async () => {
+      await store.close()
+      await otherWriter.close()
+    },
+  }
 }
