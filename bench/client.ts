@@ -7,7 +7,15 @@ import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { SyncSub, varUintLength, writeVarUint } from '../server/protocol/messages.js'
 import { formatMarker, type MarkerSink, maxMarkerLength, scanMarkers, writeMarker } from './marker.js'
-import { encodeAuthToken, encodeSync, type Framing, readSyncPayload, syncFrameHead } from './protocol.js'
+import {
+  awarenessFrameOffset,
+  encodeAuthToken,
+  encodeAwareness,
+  encodeSync,
+  type Framing,
+  readSyncPayload,
+  syncFrameHead,
+} from './protocol.js'
 import {
   appendUpdateLength,
   encodeSenderStateAsUpdate,
@@ -23,6 +31,8 @@ export const nowMicros = (): number => Math.round(performance.now() * 1000)
 const remote = Symbol('remote')
 
 export type MarkerListener = (receiver: number, sender: number, seq: number, sentMicros: number) => void
+/** A received awareness frame; its update (a varUint8Array) starts at `offset`. */
+export type AwarenessListener = (receiver: BenchClient, frame: Buffer, offset: number) => void
 
 export interface ClientOptions {
   id: number
@@ -35,6 +45,8 @@ export interface ClientOptions {
   onMarker?: MarkerListener
   /** Called for every applied update (apply mode only). */
   onApplied?: () => void
+  /** Called for every awareness frame received. */
+  onAwareness?: AwarenessListener
 }
 
 /** Bytes of `[varString documentName]?[MessageType.sync][SyncSub.update]`, the head of every update frame. */
@@ -49,6 +61,8 @@ export class BenchClient implements MarkerSink {
   seq = 0
   framesReceived = 0
   bytesReceived = 0
+  /** WebSocket pings the server sent (ws answers each with a pong). */
+  pingsReceived = 0
   /** Close code once the socket has closed, null while open. */
   closeCode: number | null = null
   /** Milliseconds from opening the socket to the server's sync step 2, NaN until synced. */
@@ -123,6 +137,9 @@ export class BenchClient implements MarkerSink {
         reject(err)
       }
       ws.on('error', (err) => fail(err))
+      ws.on('ping', () => {
+        this.pingsReceived++
+      })
       ws.on('close', (code) => {
         this.closed = true
         this.closeCode = code
@@ -154,7 +171,14 @@ export class BenchClient implements MarkerSink {
     this.framesReceived++
     this.bytesReceived += data.length
     const head = syncFrameHead(this.options.framing, data)
-    if (head === -1) return false
+    if (head === -1) {
+      const onAwareness = this.options.onAwareness
+      if (onAwareness !== undefined) {
+        const offset = awarenessFrameOffset(this.options.framing, data)
+        if (offset !== -1) onAwareness(this, data, offset)
+      }
+      return false
+    }
     const sub = head & 3
     const offset = head >>> 2
     if (sub === SyncSub.step1) {
@@ -206,6 +230,11 @@ export class BenchClient implements MarkerSink {
     writeAppendUpdate(frame, pos, this.yClient, clock, this.own, from, to)
     this.written = to
     this.send(frame)
+  }
+
+  /** Sends an awareness update (y-protocols encoding) as one frame. */
+  sendAwareness(update: Uint8Array): void {
+    this.send(encodeAwareness(this.options.framing, update))
   }
 
   private send(frame: Uint8Array): void {

@@ -12,10 +12,22 @@ import { crash } from './scenarios/crash.js'
 import { fanout } from './scenarios/fanout.js'
 import { hotRoom } from './scenarios/hot-room.js'
 import { idle } from './scenarios/idle.js'
+import { manyDocs } from './scenarios/many-docs.js'
+import { presenceStorm } from './scenarios/presence-storm.js'
+import { socketLimit } from './scenarios/socket-limit.js'
 import { allTargets, defaultTargets, repoRoot, type Target, targetByName } from './targets.js'
 import { verifyAppendEncoding } from './update.js'
 
-const scenarios: readonly Scenario[] = [fanout, hotRoom, idle, coldLoad, crash]
+const scenarios: readonly Scenario[] = [
+  fanout,
+  hotRoom,
+  idle,
+  coldLoad,
+  crash,
+  presenceStorm,
+  manyDocs,
+  socketLimit,
+]
 
 const usage = `usage: npm run bench -- [${scenarios.map((s) => s.name).join('|')} ...] [options]
   (no scenario: all of them)
@@ -135,7 +147,7 @@ function whyNotRun(scenario: Scenario, target: Target): string | null {
   if (target.isPlait && plaitBuildFailure !== null) return plaitBuildFailure
   if (scenario.readsStoredDocuments && !target.storesDocuments)
     return `it stores nothing, so ${scenario.name} has nothing to measure`
-  return target.unavailable()
+  return scenario.skips?.(target) ?? target.unavailable()
 }
 
 async function runOne(

@@ -1,7 +1,7 @@
 // What a scenario is, and the context it runs in: one target, a scratch directory, servers it may start.
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { BenchClient, type MarkerListener } from './client.js'
+import { type AwarenessListener, BenchClient, type MarkerListener } from './client.js'
 import { freePort, ServerProcess } from './server-process.js'
 import type { Target, TargetName } from './targets.js'
 
@@ -44,6 +44,8 @@ export interface Scenario {
   rounds?: number
   /** Reads documents back after a restart: a target that stores nothing is skipped. */
   readsStoredDocuments?: boolean
+  /** Why this scenario cannot run against `target` (it lacks what is measured), or null. */
+  skips?(target: Target): string | null
   run(ctx: RunContext): Promise<ScenarioOutcome>
 }
 
@@ -97,7 +99,12 @@ export class RunContext {
   async client(
     id: number,
     room: string,
-    options: { onMarker?: MarkerListener; apply?: boolean; onApplied?: () => void } = {},
+    options: {
+      onMarker?: MarkerListener
+      apply?: boolean
+      onApplied?: () => void
+      onAwareness?: AwarenessListener
+    } = {},
   ): Promise<BenchClient> {
     return new BenchClient({
       id,
