@@ -22,4 +22,5 @@ export interface RoomLimits extends CompactionLimits {
   /** A room's document may not grow past this (4413). */
   maxDocumentBytes: number
   roomFramesPerSecond: number
+  awarenessFramesPerSecond: number
 }
