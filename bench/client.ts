@@ -232,6 +232,18 @@ export class BenchClient implements MarkerSink {
     this.send(frame)
   }
 
+  /**
+   * From now on reads what arrives and drops it without parsing WebSocket frames: the server's cost is
+   * the same (every byte is read from the socket), the generator's is the kernel copy alone. Pings go
+   * unanswered and a close frame unseen (a close reads as 1006): for runs shorter than two heartbeats.
+   */
+  discardFrames(): void {
+    const socket = (this.ws as unknown as { _socket?: NodeJS.EventEmitter } | null)?._socket
+    if (socket === undefined) return
+    socket.removeAllListeners('data')
+    socket.on('data', () => {})
+  }
+
   /** Sends an awareness update (y-protocols encoding) as one frame. */
   sendAwareness(update: Uint8Array): void {
     this.send(encodeAwareness(this.options.framing, update))

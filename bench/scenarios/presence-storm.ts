@@ -161,8 +161,21 @@ export const presenceStorm: Scenario = {
       digits: 1,
     },
     { key: 'serverRss', label: 'server RSS (max)', unit: 'MiB', better: 'lower', digits: 1 },
-    { key: 'framesPerSec', label: 'frames received per client', unit: '/s', better: 'none', digits: 0 },
-    { key: 'mibPerSec', label: 'bytes received, all clients', unit: 'MiB/s', better: 'none', digits: 1 },
+    { key: 'framesPerSec', label: 'frames received per observer', unit: '/s', better: 'none', digits: 0 },
+    {
+      key: 'mibPerSec',
+      label: 'bytes sent to all clients (observers × clients)',
+      unit: 'MiB/s',
+      better: 'none',
+      digits: 1,
+    },
+    {
+      key: 'serverCoreBusy',
+      label: 'server core busy (server + kernel network work)',
+      unit: '%',
+      better: 'none',
+      digits: 1,
+    },
     { key: 'syncP99', label: 'connect → synced p99', unit: 'ms', better: 'lower', digits: 1 },
     { key: 'loadgenCpu', label: 'load generator CPU', unit: '%', better: 'none', digits: 1 },
     { key: 'loopMax', label: 'load generator event-loop delay max', unit: 'ms', better: 'none', digits: 1 },
@@ -222,9 +235,14 @@ export const presenceStorm: Scenario = {
       // Everyone appears first (as a provider does on connect), then the measured storm.
       for (const c of clients) move(c)
       await sleep(1000)
+      const observing = clients.filter(
+        (c) => c.id % tracker.every === 0 && c.id / tracker.every < p.observers,
+      )
+      // Only observers read frames; the rest read and drop the bytes, so the generator keeps up longer.
+      for (const c of clients) if (!observing.includes(c)) c.discardFrames()
       tracker.measuring = true
-      const framesBefore = clients.reduce((n, c) => n + c.framesReceived, 0)
-      const bytesBefore = clients.reduce((n, c) => n + c.bytesReceived, 0)
+      const framesBefore = observing.reduce((n, c) => n + c.framesReceived, 0)
+      const bytesBefore = observing.reduce((n, c) => n + c.bytesReceived, 0)
       const serverSampler = new ProcessSampler(server.pid)
       const loadgenSampler = new ProcessSampler(process.pid)
       const loopDelay = new LoopDelay()
@@ -246,8 +264,8 @@ export const presenceStorm: Scenario = {
       })
       clearInterval(guard)
       const elapsed = paced.elapsedMs / 1000
-      const frames = clients.reduce((n, c) => n + c.framesReceived, 0) - framesBefore
-      const bytes = clients.reduce((n, c) => n + c.bytesReceived, 0) - bytesBefore
+      const frames = observing.reduce((n, c) => n + c.framesReceived, 0) - framesBefore
+      const bytes = observing.reduce((n, c) => n + c.bytesReceived, 0) - bytesBefore
       const serverStats = serverSampler.stop()
       const loadgenCpu = loadgenSampler.stop().cpuPercent
       const loop = loopDelay.stop()
@@ -280,8 +298,8 @@ export const presenceStorm: Scenario = {
           converged: converged * 100,
           movesSeen: expected === 0 ? null : (tracker.received / expected) * 100,
           serverRss: serverStats.maxRssKiB / 1024,
-          framesPerSec: frames / elapsed / p.clients,
-          mibPerSec: bytes / elapsed / 1024 / 1024,
+          framesPerSec: frames / elapsed / observing.length,
+          mibPerSec: (bytes / elapsed / 1024 / 1024) * (p.clients / observing.length),
           syncP99: percentileOf(
             clients.map((c) => c.syncMillis),
             99,
@@ -290,6 +308,7 @@ export const presenceStorm: Scenario = {
           loopMax: loop.maxMs,
           otherServerCore,
           otherLoadgenCore,
+          serverCoreBusy: serverStats.cpuPercent + otherServerCore,
         },
         notes,
       }
