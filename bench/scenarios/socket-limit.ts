@@ -73,8 +73,8 @@ export const socketLimit: Scenario = {
       digits: 2,
     },
     {
-      key: 'perSocketMid',
-      label: 'RSS per socket added, middle steps',
+      key: 'perSocketAboveFirst',
+      label: 'RSS per socket, first step → top',
       unit: 'KiB',
       better: 'lower',
       digits: 2,
