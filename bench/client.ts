@@ -79,6 +79,8 @@ export class BenchClient implements MarkerSink {
   private readonly frameHead: Buffer
   /** performance.now() in microseconds when the frame being scanned arrived. */
   private receivedAt = 0
+  /** Called on a sync step 2 after the first (a round trip in flight). */
+  private onStep2: (() => void) | null = null
 
   constructor(private readonly options: ClientOptions) {
     this.id = options.id
@@ -156,6 +158,7 @@ export class BenchClient implements MarkerSink {
       ws.on('message', (data: Buffer) => {
         this.receivedAt = performance.now() * 1000
         const synced = this.receive(data)
+        if (synced && settled) this.onStep2?.()
         if (synced && !settled) {
           settled = true
           clearTimeout(timer)
@@ -242,6 +245,25 @@ export class BenchClient implements MarkerSink {
     if (socket === undefined) return
     socket.removeAllListeners('data')
     socket.on('data', () => {})
+  }
+
+  /** Milliseconds for a sync step 1 to be answered with a step 2 (how long the server's loop took to get to it). */
+  roundTrip(timeoutMs = 10_000): Promise<number> {
+    const startedAt = performance.now()
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.onStep2 = null
+        reject(new Error(`client ${this.id}: no sync step 2 within ${timeoutMs} ms`))
+      }, timeoutMs)
+      this.onStep2 = () => {
+        clearTimeout(timer)
+        this.onStep2 = null
+        resolve(performance.now() - startedAt)
+      }
+      this.send(
+        encodeSync(this.options.framing, SyncSub.step1, encodeSenderStateVector(this.yClient, this.written)),
+      )
+    })
   }
 
   /** Sends an awareness update (y-protocols encoding) as one frame. */

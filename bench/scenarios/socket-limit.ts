@@ -6,6 +6,8 @@ import { execFileSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { type BenchClient, connectAll } from '../client.js'
 import { percentileOf } from '../histogram.js'
+import { LoopDelay } from '../loop-delay.js'
+import { plaitLoopDelayMaxMs } from '../plait-metrics.js'
 import { ProcessSampler } from '../proc.js'
 import { closedNote, type RunContext, type Scenario, sleep } from '../scenario.js'
 import { settledRss } from './idle.js'
@@ -108,7 +110,29 @@ export const socketLimit: Scenario = {
       better: 'none',
       digits: 1,
     },
+    {
+      key: 'probeMax',
+      label: 'longest sync round trip of an idle probe, top step',
+      unit: 'ms',
+      better: 'lower',
+      digits: 1,
+    },
+    { key: 'probeP99', label: 'sync round trip p99 of the probe', unit: 'ms', better: 'lower', digits: 2 },
     { key: 'connectP99', label: 'connect → synced p99, last step', unit: 'ms', better: 'lower', digits: 1 },
+    {
+      key: 'serverLoopMax',
+      label: "server event-loop delay max, top step (plait's /metrics)",
+      unit: 'ms',
+      better: 'none',
+      digits: 1,
+    },
+    {
+      key: 'loopMax',
+      label: 'load generator event-loop delay max, top step',
+      unit: 'ms',
+      better: 'none',
+      digits: 1,
+    },
   ],
   async run(ctx) {
     const p = ctx.quick ? quick : full
@@ -148,14 +172,28 @@ export const socketLimit: Scenario = {
         )
         previousRss = rss
       }
+      const probe = await ctx.client(clients.length, 'socket-limit/probe')
+      await probe.connect()
+      clients.push(probe)
+      await plaitLoopDelayMaxMs(server)
+      const loopDelay = new LoopDelay()
       const pingsBefore = clients.reduce((n, c) => n + c.pingsReceived, 0)
       const sampler = new ProcessSampler(server.pid)
       const startedAt = performance.now()
-      await sleep(p.heartbeatWindowMs)
+      // One socket keeps asking for a sync: its slowest answer is the longest the server's loop was
+      // busy elsewhere (a heartbeat round that pings every socket in one go shows here).
+      const trips: number[] = []
+      const deadline = startedAt + p.heartbeatWindowMs
+      for (let i = 0; i < p.heartbeatWindowMs / 25 && performance.now() < deadline; i++) {
+        trips.push(await probe.roundTrip())
+        await sleep(25)
+      }
       const cpu = sampler.stop().cpuPercent
+      const loadgenLoopMax = loopDelay.stop().maxMs
+      const serverLoopMax = await plaitLoopDelayMaxMs(server)
       const seconds = (performance.now() - startedAt) / 1000
       server.assertRunning()
-      const top = clients.length
+      const top = clients.length - 1
       const rounds = (clients.reduce((n, c) => n + c.pingsReceived, 0) - pingsBefore) / Math.max(1, top)
       const closed = closedNote(clients)
       if (closed !== null) notes.push(closed)
@@ -174,7 +212,11 @@ export const socketLimit: Scenario = {
           heartbeatCpu: top === 0 ? null : (cpu * 10_000) / top,
           perRoundMs: rounds < 0.5 ? null : ((cpu / 100) * seconds * 1000 * 10_000) / top / rounds,
           pingsPerSocket: rounds,
+          probeMax: trips.length === 0 ? null : Math.max(...trips),
+          probeP99: percentileOf(trips, 99),
           connectP99: last?.connectP99 ?? null,
+          serverLoopMax,
+          loopMax: loadgenLoopMax,
         },
         notes,
         details: stepTable(measured),
