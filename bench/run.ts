@@ -36,7 +36,8 @@ const usage = `usage: npm run bench -- [${scenarios.map((s) => s.name).join('|')
   --cpu-prof <dir>   run plait with node --cpu-prof, profiles written to <dir> when it stops
   --node-flags=<f>   extra node flags for the plait server, e.g. --node-flags="--trace-gc" (output: server log)
   --rounds <n>       run each scenario n times, targets taking turns, and report each metric's median
-                     (default: 3 for fanout and idle, whose numbers move with the machine's load; 1 else)
+                     (default: 3 for fanout, idle, presence-storm and many-docs, whose numbers move with the
+                     machine's load; 1 else)
   --keep             keep the scratch directory (data and each server's log) after a clean run
   --no-build         do not run \`npm run build\` before benchmarking plait (use dist/ as it is)
   --out <dir>        where results go (default bench/results: <date>-<HHMM>.md, UTC start of the run)
