@@ -7,7 +7,15 @@ import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { SyncSub, varUintLength, writeVarUint } from '../server/protocol/messages.js'
 import { formatMarker, type MarkerSink, maxMarkerLength, scanMarkers, writeMarker } from './marker.js'
-import { encodeAuthToken, encodeSync, type Framing, readSyncPayload, syncFrameHead } from './protocol.js'
+import {
+  awarenessFrameOffset,
+  encodeAuthToken,
+  encodeAwareness,
+  encodeSync,
+  type Framing,
+  readSyncPayload,
+  syncFrameHead,
+} from './protocol.js'
 import {
   appendUpdateLength,
   encodeSenderStateAsUpdate,
@@ -23,6 +31,8 @@ export const nowMicros = (): number => Math.round(performance.now() * 1000)
 const remote = Symbol('remote')
 
 export type MarkerListener = (receiver: number, sender: number, seq: number, sentMicros: number) => void
+/** A received awareness frame; its update (a varUint8Array) starts at `offset`. */
+export type AwarenessListener = (receiver: BenchClient, frame: Buffer, offset: number) => void
 
 export interface ClientOptions {
   id: number
@@ -35,6 +45,8 @@ export interface ClientOptions {
   onMarker?: MarkerListener
   /** Called for every applied update (apply mode only). */
   onApplied?: () => void
+  /** Called for every awareness frame received. */
+  onAwareness?: AwarenessListener
 }
 
 /** Bytes of `[varString documentName]?[MessageType.sync][SyncSub.update]`, the head of every update frame. */
@@ -49,6 +61,8 @@ export class BenchClient implements MarkerSink {
   seq = 0
   framesReceived = 0
   bytesReceived = 0
+  /** WebSocket pings the server sent (ws answers each with a pong). */
+  pingsReceived = 0
   /** Close code once the socket has closed, null while open. */
   closeCode: number | null = null
   /** Milliseconds from opening the socket to the server's sync step 2, NaN until synced. */
@@ -65,6 +79,8 @@ export class BenchClient implements MarkerSink {
   private readonly frameHead: Buffer
   /** performance.now() in microseconds when the frame being scanned arrived. */
   private receivedAt = 0
+  /** Called on a sync step 2 after the first (a round trip in flight). */
+  private onStep2: (() => void) | null = null
 
   constructor(private readonly options: ClientOptions) {
     this.id = options.id
@@ -123,6 +139,9 @@ export class BenchClient implements MarkerSink {
         reject(err)
       }
       ws.on('error', (err) => fail(err))
+      ws.on('ping', () => {
+        this.pingsReceived++
+      })
       ws.on('close', (code) => {
         this.closed = true
         this.closeCode = code
@@ -139,6 +158,7 @@ export class BenchClient implements MarkerSink {
       ws.on('message', (data: Buffer) => {
         this.receivedAt = performance.now() * 1000
         const synced = this.receive(data)
+        if (synced && settled) this.onStep2?.()
         if (synced && !settled) {
           settled = true
           clearTimeout(timer)
@@ -154,7 +174,14 @@ export class BenchClient implements MarkerSink {
     this.framesReceived++
     this.bytesReceived += data.length
     const head = syncFrameHead(this.options.framing, data)
-    if (head === -1) return false
+    if (head === -1) {
+      const onAwareness = this.options.onAwareness
+      if (onAwareness !== undefined) {
+        const offset = awarenessFrameOffset(this.options.framing, data)
+        if (offset !== -1) onAwareness(this, data, offset)
+      }
+      return false
+    }
     const sub = head & 3
     const offset = head >>> 2
     if (sub === SyncSub.step1) {
@@ -206,6 +233,42 @@ export class BenchClient implements MarkerSink {
     writeAppendUpdate(frame, pos, this.yClient, clock, this.own, from, to)
     this.written = to
     this.send(frame)
+  }
+
+  /**
+   * From now on reads what arrives and drops it without parsing WebSocket frames: the server's cost is
+   * the same (every byte is read from the socket), the generator's is the kernel copy alone. Pings go
+   * unanswered and a close frame unseen (a close reads as 1006): for runs shorter than two heartbeats.
+   */
+  discardFrames(): void {
+    const socket = (this.ws as unknown as { _socket?: NodeJS.EventEmitter } | null)?._socket
+    if (socket === undefined) return
+    socket.removeAllListeners('data')
+    socket.on('data', () => {})
+  }
+
+  /** Milliseconds for a sync step 1 to be answered with a step 2 (how long the server's loop took to get to it). */
+  roundTrip(timeoutMs = 10_000): Promise<number> {
+    const startedAt = performance.now()
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.onStep2 = null
+        reject(new Error(`client ${this.id}: no sync step 2 within ${timeoutMs} ms`))
+      }, timeoutMs)
+      this.onStep2 = () => {
+        clearTimeout(timer)
+        this.onStep2 = null
+        resolve(performance.now() - startedAt)
+      }
+      this.send(
+        encodeSync(this.options.framing, SyncSub.step1, encodeSenderStateVector(this.yClient, this.written)),
+      )
+    })
+  }
+
+  /** Sends an awareness update (y-protocols encoding) as one frame. */
+  sendAwareness(update: Uint8Array): void {
+    this.send(encodeAwareness(this.options.framing, update))
   }
 
   private send(frame: Uint8Array): void {

@@ -32,3 +32,21 @@ export async function plaitServerNote(server: ServerProcess): Promise<string | n
     return null
   }
 }
+
+/** The resolution plait's /metrics samples its event loop at (eventLoopMonitoringPrecision), in ms. */
+const plaitLoopResolutionMs = 100
+
+/**
+ * The longest event-loop delay plait saw since the last call (prom-client's nodejs_eventloop_lag_max_seconds,
+ * reset at every scrape, less the sampling interval Node includes in it), in ms; null for other targets.
+ */
+export async function plaitLoopDelayMaxMs(server: ServerProcess): Promise<number | null> {
+  if (!server.target.isPlait) return null
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text()
+    const match = /^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text)
+    return match ? Math.max(0, Number(match[1]) * 1000 - plaitLoopResolutionMs) : null
+  } catch {
+    return null
+  }
+}

@@ -5,6 +5,7 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import {
   encodeAuthToken as encodeAuthTokenMessage,
+  encodeAwareness as encodeAwarenessMessage,
   encodeSync as encodeSyncMessage,
   MessageType,
   SyncSub,
@@ -35,6 +36,11 @@ export function encodeAuthToken(framing: Framing, token: string): Uint8Array {
   return framed(framing, encodeAuthTokenMessage(token))
 }
 
+/** `[1][varUint8Array(update)]`: an awareness update as `framing` sends it. */
+export function encodeAwareness(framing: Framing, update: Uint8Array): Uint8Array {
+  return framed(framing, encodeAwarenessMessage(update))
+}
+
 /** The payload of a sync frame whose body starts at `offset` (the varUint8Array after the sub-type). */
 export function readSyncPayload(frame: Uint8Array, offset: number): Uint8Array {
   const decoder = decoding.createDecoder(frame)
@@ -48,6 +54,24 @@ export function readSyncPayload(frame: Uint8Array, offset: number): Uint8Array {
  * step 1, step 2 or update (awareness, auth, malformed).
  */
 export function syncFrameHead(framing: Framing, frame: Uint8Array): number {
+  const pos = bodyStart(framing, frame)
+  if (pos === -1) return -1
+  // Message types and sync sub-types are small numbers: one varUint byte each.
+  if (pos + 1 >= frame.length || frame[pos] !== MessageType.sync) return -1
+  const sub = frame[pos + 1]
+  if (sub !== SyncSub.step1 && sub !== SyncSub.step2 && sub !== SyncSub.update) return -1
+  return ((pos + 2) << 2) | sub
+}
+
+/** Where the awareness update (its varUint8Array) of a received awareness frame starts, or -1 for any other frame. */
+export function awarenessFrameOffset(framing: Framing, frame: Uint8Array): number {
+  const pos = bodyStart(framing, frame)
+  if (pos === -1 || pos >= frame.length || frame[pos] !== MessageType.awareness) return -1
+  return pos + 1
+}
+
+/** Where the message starts after Hocuspocus' varString(documentName), without allocating; -1 if malformed. */
+function bodyStart(framing: Framing, frame: Uint8Array): number {
   let pos = 0
   if (framing.prefix !== null) {
     // varString(documentName): a varUint byte length, then the bytes.
@@ -62,9 +86,5 @@ export function syncFrameHead(framing: Framing, frame: Uint8Array): number {
     }
     pos += length
   }
-  // Message types and sync sub-types are small numbers: one varUint byte each.
-  if (pos + 1 >= frame.length || frame[pos] !== MessageType.sync) return -1
-  const sub = frame[pos + 1]
-  if (sub !== SyncSub.step1 && sub !== SyncSub.step2 && sub !== SyncSub.update) return -1
-  return ((pos + 2) << 2) | sub
+  return pos
 }

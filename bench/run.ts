@@ -13,10 +13,23 @@ import { crash } from './scenarios/crash.js'
 import { fanout } from './scenarios/fanout.js'
 import { hotRoom } from './scenarios/hot-room.js'
 import { idle } from './scenarios/idle.js'
+import { manyDocs } from './scenarios/many-docs.js'
+import { presenceStorm } from './scenarios/presence-storm.js'
+import { socketLimit } from './scenarios/socket-limit.js'
 import { allTargets, defaultTargets, repoRoot, type Target, targetByName } from './targets.js'
 import { verifyAppendEncoding } from './update.js'
 
-const scenarios: readonly Scenario[] = [fanout, hotRoom, idle, coldLoad, crash, cluster]
+const scenarios: readonly Scenario[] = [
+  fanout,
+  hotRoom,
+  idle,
+  coldLoad,
+  crash,
+  presenceStorm,
+  manyDocs,
+  socketLimit,
+  cluster,
+]
 
 const usage = `usage: npm run bench -- [${scenarios.map((s) => s.name).join('|')} ...] [options]
   (no scenario: all of them)
@@ -25,7 +38,8 @@ const usage = `usage: npm run bench -- [${scenarios.map((s) => s.name).join('|')
   --cpu-prof <dir>   run plait with node --cpu-prof, profiles written to <dir> when it stops
   --node-flags=<f>   extra node flags for the plait server, e.g. --node-flags="--trace-gc" (output: server log)
   --rounds <n>       run each scenario n times, targets taking turns, and report each metric's median
-                     (default: 3 for fanout and idle, whose numbers move with the machine's load; 1 else)
+                     (default: 3 for fanout, idle, presence-storm and many-docs, whose numbers move with the
+                     machine's load; 1 else)
   --keep             keep the scratch directory (data and each server's log) after a clean run
   --no-build         do not run \`npm run build\` before benchmarking plait (use dist/ as it is)
   --out <dir>        where results go (default bench/results: <date>-<HHMM>.md, UTC start of the run)
@@ -139,7 +153,7 @@ function whyNotRun(scenario: Scenario, target: Target): string | null {
   if (scenario.plaitOnly && !target.isPlait) return `${scenario.name} measures plait alone (--targets plait)`
   const missing = scenario.unavailable?.() ?? null
   if (missing !== null) return missing
-  return target.unavailable()
+  return scenario.skips?.(target) ?? target.unavailable()
 }
 
 async function runOne(

@@ -1,7 +1,7 @@
 // What a scenario is, and the context it runs in: one target, a scratch directory, servers it may start.
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { BenchClient, type MarkerListener } from './client.js'
+import { type AwarenessListener, BenchClient, type MarkerListener } from './client.js'
 import { freePort, ServerProcess } from './server-process.js'
 import type { Target, TargetName } from './targets.js'
 
@@ -48,6 +48,8 @@ export interface Scenario {
   plaitOnly?: boolean
   /** Why it cannot run on this machine (e.g. a service it needs is not installed), or null when it can. */
   unavailable?(): string | null
+  /** Why this scenario cannot run against `target` (it lacks what is measured), or null. */
+  skips?(target: Target): string | null
   run(ctx: RunContext): Promise<ScenarioOutcome>
 }
 
@@ -101,7 +103,12 @@ export class RunContext {
   async client(
     id: number,
     room: string,
-    options: { onMarker?: MarkerListener; apply?: boolean; onApplied?: () => void } = {},
+    options: {
+      onMarker?: MarkerListener
+      apply?: boolean
+      onApplied?: () => void
+      onAwareness?: AwarenessListener
+    } = {},
   ): Promise<BenchClient> {
     return new BenchClient({
       id,

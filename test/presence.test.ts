@@ -2,6 +2,7 @@
 // and a state's size and nesting are capped, so one socket cannot break the cursors of a room.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import * as decoding from 'lib0/decoding'
 import WebSocket from 'ws'
 import { createAuthWebSocket } from '../client/index.js'
 import { mintToken } from '../server/cli/token-command.js'
@@ -156,5 +157,73 @@ describe('AwarenessState', () => {
       accepted: 1,
       ignored: 0,
     })
+  })
+})
+
+/** Client id → latest clock in the awareness updates of `frames`, and how many awareness frames there were. */
+function awarenessClocks(frames: { payload: Uint8Array | null }[]): Map<number, number> {
+  const clocks = new Map<number, number>()
+  for (const { payload } of frames) {
+    if (payload === null) continue
+    const decoder = decoding.createDecoder(payload)
+    const count = decoding.readVarUint(decoder)
+    for (let i = 0; i < count; i++) {
+      const clientID = decoding.readVarUint(decoder)
+      const clock = decoding.readVarUint(decoder)
+      decoding.readVarString(decoder)
+      clocks.set(clientID, Math.max(clock, clocks.get(clientID) ?? 0))
+    }
+  }
+  return clocks
+}
+
+describe('--awareness-frames-per-second', () => {
+  test("a busy room sends each socket one awareness frame per interval, with every cursor's latest state", async () => {
+    // 20 frames a second for 3 members: one awareness broadcast per 150 ms at most.
+    const s = await startServer({ tuning: { awarenessFramesPerSecond: 20 } })
+    const listener = new RawClient(`${s.url}/storm`)
+    const a = new RawClient(`${s.url}/storm`)
+    const b = new RawClient(`${s.url}/storm`)
+    try {
+      await Promise.all([listener.opened, a.opened, b.opened])
+      for (let clock = 1; clock <= 10; clock++) {
+        a.send(awareness(101, clock, `{"cursor":${clock}}`))
+        b.send(awareness(202, clock, `{"cursor":${clock}}`))
+        // Pacing, not synchronisation: each move reaches the server in a turn of its own.
+        await new Promise((r) => setTimeout(r, 2))
+      }
+      const frames = () => listener.framesOf(1)
+      await waitFor(() => {
+        const clocks = awarenessClocks(frames())
+        return clocks.get(101) === 10 && clocks.get(202) === 10
+      }, 'the listener to see both cursors at their last move')
+      assert.ok(frames().length <= 4, `20 moves in ~30 ms arrived in ${frames().length} frames, not merged`)
+    } finally {
+      for (const c of [listener, a, b]) c.close()
+      await s.stop()
+      removeDir(s.dataDir)
+    }
+  })
+
+  test('a small room relays every cursor move at once, one frame per move', async () => {
+    const s = await startServer()
+    const listener = new RawClient(`${s.url}/small`)
+    const a = new RawClient(`${s.url}/small`)
+    try {
+      await Promise.all([listener.opened, a.opened])
+      for (let clock = 1; clock <= 5; clock++) {
+        a.send(awareness(303, clock, `{"cursor":${clock}}`))
+        await waitFor(
+          () => awarenessClocks(listener.framesOf(1)).get(303) === clock,
+          `move ${clock} to arrive before the next is sent`,
+        )
+      }
+      assert.equal(listener.framesOf(1).length, 5)
+    } finally {
+      listener.close()
+      a.close()
+      await s.stop()
+      removeDir(s.dataDir)
+    }
   })
 })

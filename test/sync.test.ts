@@ -314,3 +314,35 @@ describe('--room-frames-per-second', () => {
     }
   })
 })
+
+describe('the heartbeat', () => {
+  test('pings each socket once per interval, a slice of the sockets at a time rather than all at once', async () => {
+    const s = await startServer({ tuning: { heartbeatMs: 500 } })
+    const clients = Array.from({ length: 20 }, () => new RawClient(`${s.url}/heartbeat`))
+    const pings = clients.map(() => [] as number[])
+    clients.forEach((c, i) => {
+      c.ws.on('ping', () => pings[i].push(performance.now()))
+    })
+    try {
+      await Promise.all(clients.map((c) => c.opened))
+      await waitFor(() => pings.every((p) => p.length >= 2), 'every socket to be pinged twice', 5000)
+      for (const p of pings) {
+        const gap = p[1] - p[0]
+        assert.ok(
+          gap > 350 && gap < 800,
+          `a socket was pinged ${gap.toFixed(0)} ms after its last ping, not ~500`,
+        )
+      }
+      const firsts = pings.map((p) => p[0])
+      const spread = Math.max(...firsts) - Math.min(...firsts)
+      assert.ok(
+        spread >= 200,
+        `the first pings of 20 sockets came within ${spread.toFixed(0)} ms of each other`,
+      )
+    } finally {
+      for (const c of clients) c.close()
+      await s.stop()
+      removeDir(s.dataDir)
+    }
+  })
+})

@@ -10,7 +10,7 @@ const quick = { rooms: 50, sockets: 500 }
 const settleMs = 3000
 
 /** Median of a few RSS samples after letting the server settle, in KiB. */
-async function settledRss(pid: number): Promise<number> {
+export async function settledRss(pid: number): Promise<number> {
   await sleep(settleMs)
   const samples: number[] = []
   for (let i = 0; i < 5; i++) {

@@ -1,6 +1,6 @@
 // Floor target: the least a y-websocket-compatible server can do. It answers a client's sync step 1 with
-// an empty step 2, forwards every update frame as it arrived to the room's other sockets, and keeps
-// nothing: no document, no storage, no awareness, no limits. What it costs in a scenario is the cost of
+// an empty step 2, forwards every update and awareness frame as it arrived to the room's other sockets,
+// and keeps nothing: no document, no storage, no awareness states, no limits. What it costs in a scenario is the cost of
 // `ws` and the kernel's sockets on this host, which every real server pays too.
 // Plain JS like the other targets. Usage: node ws-relay-server.mjs <port> <host>
 import { createServer } from 'node:http'
@@ -13,6 +13,7 @@ if (!port || !host) {
 }
 
 const messageSync = 0
+const messageAwareness = 1
 const syncStep1 = 0
 const syncUpdate = 2
 // [messageSync][syncStep2][varUint8Array(empty Yjs update = no structs, no deletes)]
@@ -33,6 +34,7 @@ wss.on('connection', (ws, request) => {
   }
   room.add(ws)
   ws.on('message', (data) => {
+    if (data[0] === messageAwareness) for (const peer of room) if (peer !== ws) peer.send(data)
     if (data[0] !== messageSync) return
     if (data[1] === syncStep1) ws.send(emptyStep2)
     else if (data[1] === syncUpdate) for (const peer of room) if (peer !== ws) peer.send(data)

@@ -1,7 +1,10 @@
 // Awareness in a room: what members send is checked (size, nesting, who owns each id), optionally
 // stamped with the sender's verified user id, and relayed. Cursor moves from many sockets in one turn
 // leave as one message; the sender gets it too (a keep-alive for stock clients), and its own echo waits
-// until its edits are durable, so the echo doubles as a save receipt.
+// until its edits are durable, so the echo doubles as a save receipt. A big room is paced like its
+// updates (broadcaster.ts), to --awareness-frames-per-second in all: one awareness message every
+// members × 1000 / that ms, carrying each client's latest state; a write per member per cursor move turn
+// was what a room of hundreds moving cursors spent its CPU on.
 import { encodeAwareness } from '../protocol/messages.js'
 import {
   type AwarenessChange,
@@ -26,6 +29,8 @@ export interface AwarenessLimits {
   maxAwarenessStateBytes: number
   /** Stamp each state with the sender's verified user id (user.id). */
   awarenessUserId: boolean
+  /** Awareness frames a busy room sends per second in all (one per member per broadcast). */
+  awarenessFramesPerSecond: number
 }
 
 /** Awareness states with the sender's verified user id written in as user.id (other user fields kept). */
@@ -123,23 +128,33 @@ export class AwarenessRelay<Member extends AwarenessMember> {
     this.schedule()
   }
 
+  /** When the last broadcast left (performance.now()). */
+  private last = 0
+
   private schedule(): void {
     if (this.scheduled) return
     this.scheduled = true
-    setImmediate(() => {
-      this.scheduled = false
-      this.beforeBroadcast()
-      const outgoing = this.outgoing
-      this.outgoing = null
-      if (outgoing !== null) this.peers?.publish(encodeAwarenessStates(outgoing.values()))
-      const changes = this.states.takePending()
-      if (changes === null) return
-      const message = encodeAwareness(changes)
-      for (const member of this.members) {
-        if (member.lastUpdateSeq > this.durability.durable)
-          this.durability.sendWhenDurable(member, message, member.lastUpdateSeq)
-        else member.send(message, true)
-      }
-    })
+    const interval = (this.members.size * 1000) / this.limits.awarenessFramesPerSecond
+    const wait = this.last + interval - performance.now()
+    // A small or quiet room relays at the end of this turn, as before; a busy one when its interval is up.
+    if (wait < 1) setImmediate(this.flush)
+    else setTimeout(this.flush, wait)
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false
+    this.last = performance.now()
+    this.beforeBroadcast()
+    const outgoing = this.outgoing
+    this.outgoing = null
+    if (outgoing !== null) this.peers?.publish(encodeAwarenessStates(outgoing.values()))
+    const changes = this.states.takePending()
+    if (changes === null) return
+    const message = encodeAwareness(changes)
+    for (const member of this.members) {
+      if (member.lastUpdateSeq > this.durability.durable)
+        this.durability.sendWhenDurable(member, message, member.lastUpdateSeq)
+      else member.send(message, true)
+    }
   }
 }

@@ -22,6 +22,7 @@ export interface RoomLimits extends CompactionLimits {
   /** A room's document may not grow past this (4413). */
   maxDocumentBytes: number
   roomFramesPerSecond: number
+  awarenessFramesPerSecond: number
   /** Other nodes append to the same log (a cluster): see LogBook.shared. */
   sharedLog?: boolean
 }

@@ -40,6 +40,11 @@ const statusText: Record<number, string> = {
   503: 'Service Unavailable',
 }
 
+// The heartbeat pings the sockets a few at a time, every HEARTBEAT_TICK_MS, each once per interval:
+// pinging every socket in one go held the event loop for one ping write per socket (see bench/README.md,
+// socket-limit), every room's broadcasts waiting behind it.
+const HEARTBEAT_TICK_MS = 100
+
 export class Gateway {
   readonly connections = new Set<GatewaySocket>()
   private readonly wss: WebSocketServer
@@ -51,6 +56,11 @@ export class Gateway {
   private readonly context: ConnectionContext
   private readonly hocuspocus: HocuspocusContext
   private accepting = true
+  /** The heartbeat's place in this round of pings, and the ticks the round has left. */
+  private beatCursor: Iterator<GatewaySocket> | null = null
+  private beatTicksLeft = 0
+  private beatQuota = 0
+  private readonly beatTicks: number
 
   constructor(
     private readonly config: Config,
@@ -95,7 +105,9 @@ export class Gateway {
       onClosed: (socket, code, reason) => this.onConnectionClosed(socket, code, reason),
       logError: (fields, error) => this.logError(fields, error),
     }
-    this.heartbeat = setInterval(() => this.beat(), config.heartbeatMs)
+    const tick = Math.min(HEARTBEAT_TICK_MS, config.heartbeatMs)
+    this.beatTicks = Math.max(1, Math.round(config.heartbeatMs / tick))
+    this.heartbeat = setInterval(() => this.beat(), tick)
     this.heartbeat.unref()
     this.authSweep = verifier === null ? null : setInterval(() => this.expireAuth(), 250)
     this.authSweep?.unref()
@@ -260,8 +272,20 @@ export class Gateway {
     )
   }
 
+  /** One tick: the next share of this round's sockets (the last tick takes all that are left). */
   private beat(): void {
-    for (const connection of this.connections) {
+    if (this.beatTicksLeft === 0 || this.beatCursor === null) {
+      // A Set's iterator is live: sockets closed meanwhile are skipped, ones opened are met at the end.
+      this.beatCursor = this.connections.values()
+      this.beatTicksLeft = this.beatTicks
+      this.beatQuota = Math.ceil(this.connections.size / this.beatTicks)
+      this.limits.sweep()
+    }
+    const last = --this.beatTicksLeft === 0
+    for (let n = 0; last || n < this.beatQuota; n++) {
+      const next = this.beatCursor.next()
+      if (next.done) break
+      const connection = next.value
       if (connection.awaitingPong) {
         connection.terminate()
         continue
@@ -269,7 +293,6 @@ export class Gateway {
       connection.awaitingPong = true
       if (connection.ws.readyState === wsModule.WebSocket.OPEN) connection.ws.ping()
     }
-    this.limits.sweep()
   }
 
   private expireAuth(): void {

@@ -181,6 +181,8 @@ export interface TuningOptions {
   heartbeatMs?: number
   /** Frames a busy room sends per second in all: one broadcast per members × 1000 / this ms. */
   roomFramesPerSecond?: number
+  /** Awareness frames a busy room sends per second in all: one awareness broadcast per members × 1000 / this ms. */
+  awarenessFramesPerSecond?: number
 }
 
 /** The groups of ServerOptions, and the fields that are not plain values (no flag, no default). */

@@ -234,4 +234,14 @@ export const limitSpecs = [
     positive: true,
     help: 'frames a busy room sends per second in all: lower saves CPU, adds up to members/this s of latency',
   },
+  {
+    key: 'awarenessFramesPerSecond',
+    at: 'tuning.awarenessFramesPerSecond',
+    flag: 'awareness-frames-per-second',
+    env: 'AWARENESS_FRAMES_PER_SECOND',
+    kind: 'int',
+    default: 40_000,
+    positive: true,
+    help: 'awareness (cursor) frames a busy room sends per second in all: the same trade for presence',
+  },
 ] as const satisfies readonly OptionSpec[]
