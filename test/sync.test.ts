@@ -325,19 +325,20 @@ describe('the heartbeat', () => {
     })
     try {
       await Promise.all(clients.map((c) => c.opened))
-      await waitFor(() => pings.every((p) => p.length >= 2), 'every socket to be pinged twice', 5000)
+      // The first round may start before every socket is open; the second and third are steady.
+      await waitFor(() => pings.every((p) => p.length >= 3), 'every socket to be pinged three times', 5000)
       for (const p of pings) {
-        const gap = p[1] - p[0]
+        const gap = p[2] - p[1]
         assert.ok(
           gap > 350 && gap < 800,
           `a socket was pinged ${gap.toFixed(0)} ms after its last ping, not ~500`,
         )
       }
-      const firsts = pings.map((p) => p[0])
-      const spread = Math.max(...firsts) - Math.min(...firsts)
+      const seconds = pings.map((p) => p[1])
+      const spread = Math.max(...seconds) - Math.min(...seconds)
       assert.ok(
         spread >= 200,
-        `the first pings of 20 sockets came within ${spread.toFixed(0)} ms of each other`,
+        `one round's pings of 20 sockets came within ${spread.toFixed(0)} ms of each other`,
       )
     } finally {
       for (const c of clients) c.close()

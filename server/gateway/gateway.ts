@@ -282,15 +282,20 @@ export class Gateway {
       this.limits.sweep()
     }
     const last = --this.beatTicksLeft === 0
+    const now = Date.now()
+    // Sockets that closed or opened meanwhile move the others in the order: one pinged late in the last
+    // round may come early in this one, and gets the rest of an interval before it counts as dead.
+    const patience = this.config.heartbeatMs / 2
     for (let n = 0; last || n < this.beatQuota; n++) {
       const next = this.beatCursor.next()
       if (next.done) break
       const connection = next.value
       if (connection.awaitingPong) {
-        connection.terminate()
+        if (now - connection.pingedAt >= patience) connection.terminate()
         continue
       }
       connection.awaitingPong = true
+      connection.pingedAt = now
       if (connection.ws.readyState === wsModule.WebSocket.OPEN) connection.ws.ping()
     }
   }

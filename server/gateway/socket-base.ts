@@ -23,6 +23,8 @@ export abstract class SocketBase<State extends string> {
   readonly openedAt = Date.now()
   /** Set by the heartbeat; cleared by any pong or frame. */
   awaitingPong = false
+  /** When the heartbeat last pinged it (ms since epoch). */
+  pingedAt = 0
   /** Close deadline while no token was accepted yet (ms since epoch). */
   readonly authDeadline: number
   abstract state: State | Ending
