@@ -1,7 +1,7 @@
 // How the cluster reaches Redis: one server (`redis://host:port`) or a Redis Cluster (several URLs,
 // comma-separated: its seed nodes). Both answer the same commands; every room's keys share one hash
 // slot (redis-keys.ts), so nothing here spans two slots.
-import { Cluster, Redis, type RedisOptions } from 'ioredis'
+import { type ChainableCommander, Cluster, Redis, type RedisOptions } from 'ioredis'
 import { ACQUIRE_LEASE_SCRIPT, APPEND_SCRIPT, RELEASE_LEASE_SCRIPT } from './log-scripts.js'
 
 export type RedisClient = Redis | Cluster
@@ -35,8 +35,6 @@ export function createRedis(value: string, { timeoutMs, failFast }: ConnectionOp
     connectTimeout: timeoutMs,
     commandTimeout: failFast ? timeoutMs : undefined,
     retryStrategy: reconnectDelay,
-    // One round trip per node for what a turn sends (the group commit's appends across rooms).
-    enableAutoPipelining: true,
   }
   let client: RedisClient
   if (urls.length > 1) {
@@ -48,6 +46,8 @@ export function createRedis(value: string, { timeoutMs, failFast }: ConnectionOp
     client = new Cluster(nodes, {
       lazyConnect: true,
       enableOfflineQueue: !failFast,
+      // One round trip per shard for what a turn sends: an explicit pipeline may not span slots. It
+      // waits one more turn (setImmediate), so a single Redis gets an explicit pipeline (redis-log.ts).
       enableAutoPipelining: true,
       clusterRetryStrategy: reconnectDelay,
       redisOptions: { ...options, username: username || undefined, password: password || undefined },
@@ -65,7 +65,7 @@ type ScriptRunner = (...args: (string | number | Buffer)[]) => Promise<unknown>
 
 /** Runs one of the scripts createRedis defined (ioredis adds them as methods it does not type). */
 export function runScript(
-  client: RedisClient,
+  client: RedisClient | ChainableCommander,
   name: 'plaitAppend' | 'plaitAcquireLease' | 'plaitReleaseLease',
   ...args: (string | number | Buffer)[]
 ): Promise<unknown> {

@@ -2,6 +2,7 @@
 // compaction lease. Commands for many rooms are issued together and leave in one round trip per Redis
 // node (ioredis auto-pipelining).
 
+import { Cluster } from 'ioredis'
 import { positionOfId } from './announcement.js'
 import type { LogRecord } from './cluster-store.js'
 import { type RedisClient, runScript } from './redis-connection.js'
@@ -31,28 +32,35 @@ export class RedisLog {
   /** Appends (and trims) every room at once; throws for any failure but a missing counter. */
   async append(rooms: RoomAppend[]): Promise<AppendResult[]> {
     const now = String(Date.now())
-    const results = await Promise.allSettled(
-      rooms.map(({ room, updates, trimThrough }) => {
-        const keys = this.keys(room)
-        return runScript(
-          this.client,
-          'plaitAppend',
-          keys.counter,
-          keys.stream,
-          keys.info,
-          keys.logChannel,
-          now,
-          this.writer,
-          trimThrough,
-          ...updates,
-        )
-      }),
-    )
-    return results.map((result) => {
-      if (result.status === 'fulfilled') return { first: Number(result.value) }
-      const error = result.reason as Error
-      if (error.message.startsWith('NOSEQ')) return { unseeded: true }
-      throw error
+    const argsOf = ({ room, updates, trimThrough }: RoomAppend) => {
+      const keys = this.keys(room)
+      return [
+        keys.counter,
+        keys.stream,
+        keys.info,
+        keys.logChannel,
+        now,
+        this.writer,
+        trimThrough,
+        ...updates,
+      ]
+    }
+    if (this.client instanceof Cluster) {
+      // Auto-pipelined per shard (an explicit pipeline may not span slots).
+      const settled = await Promise.allSettled(
+        rooms.map((room) => runScript(this.client, 'plaitAppend', ...argsOf(room))),
+      )
+      return settled.map((result) =>
+        result.status === 'fulfilled' ? appended(null, result.value) : appended(result.reason as Error, null),
+      )
+    }
+    // One Redis: an explicit pipeline leaves now, where auto-pipelining would wait a turn.
+    const pipeline = this.client.pipeline()
+    for (const room of rooms) void runScript(pipeline, 'plaitAppend', ...argsOf(room))
+    const replies = (await pipeline.exec()) ?? []
+    return rooms.map((_, i) => {
+      const [error, value] = replies[i] ?? [new Error('Redis gave no reply'), null]
+      return appended(error, value)
     })
   }
 
@@ -101,6 +109,12 @@ export class RedisLog {
   async releaseLease(room: string): Promise<void> {
     await runScript(this.client, 'plaitReleaseLease', this.keys(room).lease, this.writer)
   }
+}
+
+function appended(error: Error | null, value: unknown): AppendResult {
+  if (error === null) return { first: Number(value) }
+  if (error.message.startsWith('NOSEQ')) return { unseeded: true }
+  throw error
 }
 
 function records(entries: [Buffer, Buffer[]][]): LogRecord[] {
