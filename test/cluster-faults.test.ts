@@ -48,9 +48,11 @@ async function allWritesReach(clients: TestProvider[], writers: { written: strin
 /** Writes with each writer every few ms until `until` resolves, bounded in count. */
 async function writeDuring(writers: { write(): void }[], until: Promise<unknown>): Promise<void> {
   let done = false
-  until.finally(() => {
-    done = true
-  })
+  until
+    .finally(() => {
+      done = true
+    })
+    .catch(() => {})
   for (let i = 0; i < 2000 && !done; i++) {
     for (const writer of writers) writer.write()
     await new Promise((resolve) => setTimeout(resolve, 5))
@@ -167,6 +169,8 @@ describe('a cluster when a part of it fails', { skip: clusterSkip }, () => {
     } finally {
       for (const client of clients) client.destroy()
       for (const node of nodes) await node.stop().catch(() => {})
+      // Running again for the next test, whatever happened midway.
+      await services.redis.start().catch(() => {})
     }
   })
 
@@ -199,6 +203,7 @@ describe('a cluster when a part of it fails', { skip: clusterSkip }, () => {
     } finally {
       for (const client of clients) client.destroy()
       for (const node of nodes) await node.stop().catch(() => {})
+      await services.postgres.start().catch(() => {})
     }
   })
 

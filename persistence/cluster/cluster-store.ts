@@ -140,9 +140,13 @@ export class ClusterStore implements DocumentStore {
   /** A sentence for a failure: an ioredis error while disconnected says only "max retries". */
   private failure(what: string, error: unknown): StoreError {
     const status = this.log?.client.status
-    if (status !== undefined && status !== 'ready')
+    // ioredis's words for a lost connection; its status may still read 'ready' when the command fails.
+    const lost = /Stream isn't writeable|max retries per request|Connection is closed/.test(
+      (error as Error).message ?? '',
+    )
+    if ((status !== undefined && status !== 'ready') || lost)
       return new StoreError(
-        `${what}: Redis at ${safeUrls(this.options.redisUrl)} is not connected (${status})`,
+        `${what}: Redis at ${safeUrls(this.options.redisUrl)} is not connected (${lost ? 'connection lost' : status})`,
         'io',
       )
     if (this.fromPostgres(error))
