@@ -65,6 +65,18 @@ function safeUrls(value: string): string {
     .join(',')
 }
 
+/** An error node-postgres raised, marked where it was caught: its own text rarely names the server. */
+class PostgresFailure extends Error {}
+
+/** Runs a PostgreSQL step; whatever it throws is marked as PostgreSQL's. */
+async function inPostgres<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    throw new PostgresFailure((error as Error).message ?? String(error))
+  }
+}
+
 // The cause's text is in the message already (pino would print it twice if it were the cause too).
 const ioError = (what: string, error: unknown) => new StoreError(`${what}: ${(error as Error).message}`, 'io')
 
@@ -159,7 +171,7 @@ export class ClusterStore implements DocumentStore {
 
   /** Whether node-postgres raised it: a server's error, or its words for a lost or unreachable one. */
   private fromPostgres(error: unknown): boolean {
-    if (error instanceof pg.DatabaseError) return true
+    if (error instanceof PostgresFailure || error instanceof pg.DatabaseError) return true
     const { message, port } = error as { message?: string; port?: number }
     if (/Connection terminated|timeout exceeded when trying to connect|connection error/.test(message ?? ''))
       return true
@@ -176,9 +188,11 @@ export class ClusterStore implements DocumentStore {
     try {
       // Redis first: a trim is only ever done after PostgreSQL has the snapshot that covers it.
       const entries = await redis.readAll(room)
-      const { rows } = await pool.query<{ snapshot: Buffer | null; through: string }>(
-        'SELECT snapshot, through FROM plait_rooms WHERE name = $1',
-        [room],
+      const { rows } = await inPostgres(() =>
+        pool.query<{ snapshot: Buffer | null; through: string }>(
+          'SELECT snapshot, through FROM plait_rooms WHERE name = $1',
+          [room],
+        ),
       )
       const through = rows.length === 0 ? 0 : Number(rows[0].through)
       const updates: Uint8Array[] = []
@@ -234,7 +248,7 @@ export class ClusterStore implements DocumentStore {
           continue
         }
         leased.push(compaction.room)
-        await this.storeSnapshot(pool, compaction)
+        await inPostgres(() => this.storeSnapshot(pool, compaction))
         roomOf(compaction.room).trimThrough = compaction.through
         this.options.onCompaction?.({ ms: performance.now() - started, skipped: false })
       }
@@ -260,10 +274,12 @@ export class ClusterStore implements DocumentStore {
           for (const [k, index] of entry.indexes.entries()) positions[index] = result.first + k
         }
         if (unseeded.length > 0)
-          await this.seed(
-            redis,
-            pool,
-            unseeded.map((entry) => entry.room),
+          await inPostgres(() =>
+            this.seed(
+              redis,
+              pool,
+              unseeded.map((entry) => entry.room),
+            ),
           )
         pending = unseeded
       }
