@@ -7,7 +7,6 @@
 // Redis before PostgreSQL for that reason.
 import pg from 'pg'
 import {
-  type Compaction,
   type DocumentStore,
   type ListOptions,
   type RoomInfo,
@@ -18,11 +17,13 @@ import {
   type WriteBatch,
   type WriteResult,
 } from '../store.js'
+import { PostgresRooms } from './postgres-rooms.js'
 import { migrate } from './postgres-schema.js'
 import { listVersions, loadVersion, saveVersion } from './postgres-versions.js'
 import { createRedis } from './redis-connection.js'
 import { type RoomKeys, roomKeys } from './redis-keys.js'
-import { RedisLog, type RoomAppend } from './redis-log.js'
+import { type LogRecord, RedisLog, type RoomAppend } from './redis-log.js'
+import { describeFailure, ioError, safeUrls } from './store-errors.js'
 
 export interface ClusterStoreOptions {
   /** redis://… of one Redis, or the comma-separated seed nodes of a Redis Cluster. */
@@ -41,48 +42,13 @@ export interface ClusterStoreOptions {
   onCompaction?: (result: { ms: number; skipped: boolean }) => void
 }
 
-/** One entry of a room's log as read back from Redis. */
-export interface LogRecord {
-  position: number
-  writer: string
-  update: Uint8Array
-}
+export type { LogRecord } from './redis-log.js'
 
 export const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/
 
-/** Where the store connects, without credentials, for messages. */
-function safeUrls(value: string): string {
-  return value
-    .split(',')
-    .map((url) => {
-      try {
-        const parsed = new URL(url.trim())
-        return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`
-      } catch {
-        return '(an unparsable URL)'
-      }
-    })
-    .join(',')
-}
-
-/** An error node-postgres raised, marked where it was caught: its own text rarely names the server. */
-class PostgresFailure extends Error {}
-
-/** Runs a PostgreSQL step; whatever it throws is marked as PostgreSQL's. */
-async function inPostgres<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work()
-  } catch (error) {
-    throw new PostgresFailure((error as Error).message ?? String(error))
-  }
-}
-
-// The cause's text is in the message already (pino would print it twice if it were the cause too).
-const ioError = (what: string, error: unknown) => new StoreError(`${what}: ${(error as Error).message}`, 'io')
-
 export class ClusterStore implements DocumentStore {
   private log: RedisLog | null = null
-  private pool: pg.Pool | null = null
+  private rooms: PostgresRooms | null = null
   readonly prefix: string
   private readonly leaseMs: number
   private readonly timeoutMs: number
@@ -100,7 +66,7 @@ export class ClusterStore implements DocumentStore {
   }
 
   get isOpen(): boolean {
-    return this.log?.client.status === 'ready' && this.pool !== null
+    return this.log?.client.status === 'ready' && this.rooms !== null
   }
 
   keys(room: string): RoomKeys {
@@ -131,15 +97,15 @@ export class ClusterStore implements DocumentStore {
       )
     }
     this.log = new RedisLog(redis, this.prefix, this.nodeId)
-    this.pool = pool
+    this.rooms = new PostgresRooms(pool)
   }
 
   async close(): Promise<void> {
-    const { log, pool } = this
+    const { log, rooms } = this
     this.log = null
-    this.pool = null
+    this.rooms = null
     if (log !== null) await log.client.quit().catch(() => log.client.disconnect())
-    if (pool !== null) await pool.end().catch(() => {})
+    if (rooms !== null) await rooms.pool.end().catch(() => {})
   }
 
   /** Why Redis cannot take commands now (a sentence), or null when it can or the store is closed. */
@@ -149,52 +115,24 @@ export class ClusterStore implements DocumentStore {
     return `Redis at ${safeUrls(this.options.redisUrl)} is not connected (${status})`
   }
 
-  /** A sentence for a failure: an ioredis error while disconnected says only "max retries". */
+  /** A sentence for a failure that names Redis or PostgreSQL (store-errors.ts). */
   private failure(what: string, error: unknown): StoreError {
-    const status = this.log?.client.status
-    // ioredis's words for a lost connection; its status may still read 'ready' when the command fails.
-    const lost = /Stream isn't writeable|max retries per request|Connection is closed/.test(
-      (error as Error).message ?? '',
-    )
-    if ((status !== undefined && status !== 'ready') || lost)
-      return new StoreError(
-        `${what}: Redis at ${safeUrls(this.options.redisUrl)} is not connected (${lost ? 'connection lost' : status})`,
-        'io',
-      )
-    if (this.fromPostgres(error))
-      return new StoreError(
-        `${what}: PostgreSQL at ${safeUrls(this.options.databaseUrl)}: ${(error as Error).message}`,
-        'io',
-      )
-    return ioError(what, error)
+    const { redisUrl, databaseUrl } = this.options
+    return describeFailure(what, error, { redisUrl, databaseUrl, redisStatus: this.log?.client.status })
   }
 
-  /** Whether node-postgres raised it: a server's error, or its words for a lost or unreachable one. */
-  private fromPostgres(error: unknown): boolean {
-    if (error instanceof PostgresFailure || error instanceof pg.DatabaseError) return true
-    const { message, port } = error as { message?: string; port?: number }
-    if (/Connection terminated|timeout exceeded when trying to connect|connection error/.test(message ?? ''))
-      return true
-    return port !== undefined && String(port) === (new URL(this.options.databaseUrl).port || '5432')
-  }
-
-  private connections(): { redis: RedisLog; pool: pg.Pool } {
-    if (this.log === null || this.pool === null) throw new StoreError('the cluster store is closed', 'io')
-    return { redis: this.log, pool: this.pool }
+  private connections(): { redis: RedisLog; rooms: PostgresRooms } {
+    if (this.log === null || this.rooms === null) throw new StoreError('the cluster store is closed', 'io')
+    return { redis: this.log, rooms: this.rooms }
   }
 
   async load(room: string): Promise<StoredRoom> {
-    const { redis, pool } = this.connections()
+    const { redis, rooms } = this.connections()
     try {
       // Redis first: a trim is only ever done after PostgreSQL has the snapshot that covers it.
       const entries = await redis.readAll(room)
-      const { rows } = await inPostgres(() =>
-        pool.query<{ snapshot: Buffer | null; through: string }>(
-          'SELECT snapshot, through FROM plait_rooms WHERE name = $1',
-          [room],
-        ),
-      )
-      const through = rows.length === 0 ? 0 : Number(rows[0].through)
+      const row = await rooms.snapshotOf(room)
+      const through = row?.through ?? 0
       const updates: Uint8Array[] = []
       let position = through
       let logBytes = 0
@@ -204,10 +142,9 @@ export class ClusterStore implements DocumentStore {
         logBytes += update.byteLength
         position = at
       }
-      const snapshot = rows[0]?.snapshot ?? null
       return {
-        exists: rows.length > 0 || updates.length > 0,
-        snapshot: snapshot === null ? null : new Uint8Array(snapshot),
+        exists: row !== null || updates.length > 0,
+        snapshot: row?.snapshot ?? null,
         updates,
         position,
         logBytes,
@@ -228,7 +165,7 @@ export class ClusterStore implements DocumentStore {
   }
 
   async write(batch: WriteBatch): Promise<WriteResult> {
-    const { redis, pool } = this.connections()
+    const { redis, rooms: postgres } = this.connections()
     const positions = new Array<number>(batch.appends.length)
     const rooms = new Map<string, RoomAppend & { indexes: number[] }>()
     const roomOf = (room: string) => {
@@ -248,7 +185,7 @@ export class ClusterStore implements DocumentStore {
           continue
         }
         leased.push(compaction.room)
-        await inPostgres(() => this.storeSnapshot(pool, compaction))
+        await postgres.storeSnapshot(compaction)
         roomOf(compaction.room).trimThrough = compaction.through
         this.options.onCompaction?.({ ms: performance.now() - started, skipped: false })
       }
@@ -273,14 +210,9 @@ export class ClusterStore implements DocumentStore {
           }
           for (const [k, index] of entry.indexes.entries()) positions[index] = result.first + k
         }
-        if (unseeded.length > 0)
-          await inPostgres(() =>
-            this.seed(
-              redis,
-              pool,
-              unseeded.map((entry) => entry.room),
-            ),
-          )
+        // Counters start at what PostgreSQL's snapshot covers, so positions never go back below it; SET NX:
+        // a node that seeded first wins. The rooms then exist in PostgreSQL, which listRooms reads.
+        if (unseeded.length > 0) await redis.seed(await postgres.ensure(unseeded.map((entry) => entry.room)))
         pending = unseeded
       }
     } catch (error) {
@@ -291,130 +223,85 @@ export class ClusterStore implements DocumentStore {
     return { positions }
   }
 
-  /**
-   * Starts the position counters of rooms Redis has none for at what PostgreSQL's snapshot covers, and
-   * makes the rooms exist there (listRooms reads PostgreSQL). SET NX: a node that seeded first wins.
-   */
-  private async seed(redis: RedisLog, pool: pg.Pool, rooms: string[]): Promise<void> {
-    const { rows } = await pool.query<{ name: string; through: string }>(
-      `INSERT INTO plait_rooms (name, last_change) SELECT unnest($1::text[]), $2
-       ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING name, through`,
-      [rooms, Date.now()],
-    )
-    await redis.seed(rows.map(({ name, through }) => ({ room: name, through: Number(through) })))
-  }
-
-  /** A snapshot older than the stored one changes nothing: the newer one covers more. */
-  private async storeSnapshot(pool: pg.Pool, { room, snapshot, through }: Compaction): Promise<void> {
-    await pool.query(
-      `INSERT INTO plait_rooms (name, snapshot, through, snapshot_bytes) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (name) DO UPDATE SET snapshot = $2, through = $3, snapshot_bytes = $4
-       WHERE plait_rooms.snapshot IS NULL OR plait_rooms.through < $3`,
-      [room, Buffer.from(snapshot), through, snapshot.byteLength],
-    )
-  }
-
   async listRooms(options: ListOptions = {}): Promise<string[]> {
-    const { pool } = this.connections()
-    const { rows } = await pool
-      .query<{ name: string }>(
-        'SELECT name FROM plait_rooms WHERE ($1::text IS NULL OR name > $1) ORDER BY name LIMIT $2',
-        [options.after ?? null, options.limit ?? null],
-      )
-      .catch((error) => {
+    return this.connections()
+      .rooms.list(options)
+      .catch((error: unknown) => {
         throw this.failure('cannot list rooms', error)
       })
-    return rows.map((row) => row.name)
   }
 
   async hasRoom(room: string): Promise<boolean> {
-    const { pool } = this.connections()
-    const { rowCount } = await pool.query('SELECT 1 FROM plait_rooms WHERE name = $1', [room])
-    return (rowCount ?? 0) > 0
+    return this.connections()
+      .rooms.has(room)
+      .catch((error: unknown) => {
+        throw this.failure(`cannot look up room "${room}"`, error)
+      })
   }
 
-  async describeRooms(rooms: readonly string[]): Promise<Map<string, RoomInfo>> {
+  async describeRooms(names: readonly string[]): Promise<Map<string, RoomInfo>> {
     const described = new Map<string, RoomInfo>()
-    if (rooms.length === 0) return described
-    const { redis, pool } = this.connections()
-    const { rows } = await pool.query<{ name: string; snapshot_bytes: string; last_change: string | null }>(
-      'SELECT name, snapshot_bytes, last_change FROM plait_rooms WHERE name = ANY($1::text[])',
-      [rooms],
-    )
-    const logs = await redis.describe(rows.map((row) => row.name))
-    for (const [i, row] of rows.entries()) {
-      const { logBytes, lastChange } = logs[i]
-      const changes = [row.last_change === null ? null : Number(row.last_change), lastChange]
-      const known = changes.filter((t): t is number => t !== null)
-      described.set(row.name, {
-        bytes: Number(row.snapshot_bytes) + logBytes,
-        lastChange: known.length === 0 ? null : Math.max(...known),
-      })
+    if (names.length === 0) return described
+    const { redis, rooms } = this.connections()
+    try {
+      const rows = await rooms.describe(names)
+      const logs = await redis.describe(rows.map((row) => row.name))
+      for (const [i, row] of rows.entries()) {
+        const { logBytes, lastChange } = logs[i]
+        const known = [row.lastChange, lastChange].filter((t): t is number => t !== null)
+        described.set(row.name, {
+          bytes: row.snapshotBytes + logBytes,
+          lastChange: known.length === 0 ? null : Math.max(...known),
+        })
+      }
+    } catch (error) {
+      throw this.failure('cannot describe rooms', error)
     }
     return described
   }
 
   async deleteRoom(room: string): Promise<void> {
-    const { redis, pool } = this.connections()
-    // PostgreSQL first: an append racing the delete then finds its counter gone with the rest.
-    const client = await pool.connect()
+    const { redis, rooms } = this.connections()
     try {
-      await client.query('BEGIN')
-      await client.query('DELETE FROM plait_versions WHERE room = $1', [room])
-      await client.query('DELETE FROM plait_rooms WHERE name = $1', [room])
-      await client.query('COMMIT')
+      // PostgreSQL first: an append racing the delete then finds its counter gone with the rest.
+      await rooms.delete(room)
+      await redis.delete(room)
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {})
       throw this.failure(`cannot delete room "${room}"`, error)
-    } finally {
-      client.release()
     }
-    await redis.delete(room)
   }
 
   saveVersion(room: string, version: StoredVersion): Promise<void> {
-    return saveVersion(this.connections().pool, room, version)
+    return saveVersion(this.connections().rooms.pool, room, version)
   }
 
   listVersions(room: string): Promise<VersionInfo[]> {
-    return listVersions(this.connections().pool, room)
+    return listVersions(this.connections().rooms.pool, room)
   }
 
   loadVersion(room: string, id: string): Promise<StoredVersion | null> {
-    return loadVersion(this.connections().pool, room, id)
+    return loadVersion(this.connections().rooms.pool, room, id)
   }
 
   /** A round trip to each, timed: what /readyz and /metrics report. Rejects with which one failed. */
   async ping(): Promise<{ redisMs: number; postgresMs: number }> {
-    const { redis, pool } = this.connections()
+    const { redis, rooms } = this.connections()
+    const answered = (side: string, url: string) => (error: Error) => {
+      throw new StoreError(`${side} at ${safeUrls(url)} did not answer: ${error.message}`, 'io')
+    }
     const started = performance.now()
-    await redis.client.ping().catch((error: Error) => {
-      throw new StoreError(
-        `Redis at ${safeUrls(this.options.redisUrl)} did not answer: ${error.message}`,
-        'io',
-      )
-    })
+    await redis.client.ping().catch(answered('Redis', this.options.redisUrl))
     const redisDone = performance.now()
-    await pool.query('SELECT 1').catch((error: Error) => {
-      throw new StoreError(
-        `PostgreSQL at ${safeUrls(this.options.databaseUrl)} did not answer: ${error.message}`,
-        'io',
-      )
-    })
+    await rooms.pool.query('SELECT 1').catch(answered('PostgreSQL', this.options.databaseUrl))
     return { redisMs: redisDone - started, postgresMs: performance.now() - redisDone }
   }
 
   async checkWritable(): Promise<void> {
-    const { redis, pool } = this.connections()
+    const { redis, rooms } = this.connections()
     const value = `${this.nodeId}:${Date.now()}:${Math.random()}`
-    const key = `${this.prefix}:probe:${this.nodeId}`
     try {
-      await redis.client.set(key, value, 'PX', 60_000)
-      if ((await redis.client.get(key)) !== value) throw new Error('the Redis probe read back differently')
-      await pool.query(
-        'INSERT INTO plait_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2',
-        [`probe:${this.nodeId}`, value],
-      )
+      await redis.probe(`${this.prefix}:probe:${this.nodeId}`, value)
+      await rooms.probe(`probe:${this.nodeId}`, value)
     } catch (error) {
       throw this.failure('the cluster store cannot keep a write', error)
     }

@@ -4,9 +4,15 @@
 
 import { Cluster } from 'ioredis'
 import { positionOfId } from './announcement.js'
-import type { LogRecord } from './cluster-store.js'
 import { type RedisClient, runScript } from './redis-connection.js'
 import { type RoomKeys, roomKeys } from './redis-keys.js'
+
+/** One entry of a room's log as read back from Redis. */
+export interface LogRecord {
+  position: number
+  writer: string
+  update: Uint8Array
+}
 
 /** One room's part of a write: its updates, and the position a compaction of it covers (0: none). */
 export interface RoomAppend {
@@ -98,6 +104,12 @@ export class RedisLog {
   async delete(room: string): Promise<void> {
     const keys = this.keys(room)
     await this.client.del(keys.counter, keys.stream, keys.info, keys.lease)
+  }
+
+  /** Writes a probe that expires and reads it back (checkWritable). */
+  async probe(key: string, value: string): Promise<void> {
+    await this.client.set(key, value, 'PX', 60_000)
+    if ((await this.client.get(key)) !== value) throw new Error('the Redis probe read back differently')
   }
 
   async acquireLease(room: string, ms: number): Promise<boolean> {
