@@ -19,6 +19,7 @@ import { clientAddress, type TrustedProxies } from './client-address.js'
 import { Connection, type ConnectionContext } from './connection.js'
 import { documentSocketClass } from './document-socket.js'
 import { handshakeProblem } from './handshake.js'
+import { Heartbeat } from './heartbeat.js'
 import { type HocuspocusContext, HocuspocusSocket } from './hocuspocus-socket.js'
 import { attachListeners, connectionFor } from './socket-listeners.js'
 
@@ -40,15 +41,10 @@ const statusText: Record<number, string> = {
   503: 'Service Unavailable',
 }
 
-// The heartbeat pings the sockets a few at a time, every HEARTBEAT_TICK_MS, each once per interval:
-// pinging every socket in one go held the event loop for one ping write per socket (see bench/README.md,
-// socket-limit), every room's broadcasts waiting behind it.
-const HEARTBEAT_TICK_MS = 100
-
 export class Gateway {
   readonly connections = new Set<GatewaySocket>()
   private readonly wss: WebSocketServer
-  private readonly heartbeat: NodeJS.Timeout
+  private readonly heartbeat: Heartbeat
   private readonly authSweep: NodeJS.Timeout | null
   // Sockets still waiting for their verdict: the auth-timeout sweep looks only at these, not at every socket.
   private readonly awaitingVerdict = new Set<GatewaySocket>()
@@ -56,11 +52,6 @@ export class Gateway {
   private readonly context: ConnectionContext
   private readonly hocuspocus: HocuspocusContext
   private accepting = true
-  /** The heartbeat's place in this round of pings, and the ticks the round has left. */
-  private beatCursor: Iterator<GatewaySocket> | null = null
-  private beatTicksLeft = 0
-  private beatQuota = 0
-  private readonly beatTicks: number
 
   constructor(
     private readonly config: Config,
@@ -105,10 +96,7 @@ export class Gateway {
       onClosed: (socket, code, reason) => this.onConnectionClosed(socket, code, reason),
       logError: (fields, error) => this.logError(fields, error),
     }
-    const tick = Math.min(HEARTBEAT_TICK_MS, config.heartbeatMs)
-    this.beatTicks = Math.max(1, Math.round(config.heartbeatMs / tick))
-    this.heartbeat = setInterval(() => this.beat(), tick)
-    this.heartbeat.unref()
+    this.heartbeat = new Heartbeat(this.connections, config.heartbeatMs, () => this.limits.sweep())
     this.authSweep = verifier === null ? null : setInterval(() => this.expireAuth(), 250)
     this.authSweep?.unref()
   }
@@ -272,34 +260,6 @@ export class Gateway {
     )
   }
 
-  /** One tick: the next share of this round's sockets (the last tick takes all that are left). */
-  private beat(): void {
-    if (this.beatTicksLeft === 0 || this.beatCursor === null) {
-      // A Set's iterator is live: sockets closed meanwhile are skipped, ones opened are met at the end.
-      this.beatCursor = this.connections.values()
-      this.beatTicksLeft = this.beatTicks
-      this.beatQuota = Math.ceil(this.connections.size / this.beatTicks)
-      this.limits.sweep()
-    }
-    const last = --this.beatTicksLeft === 0
-    const now = Date.now()
-    // Sockets that closed or opened meanwhile move the others in the order: one pinged late in the last
-    // round may come early in this one, and gets the rest of an interval before it counts as dead.
-    const patience = this.config.heartbeatMs / 2
-    for (let n = 0; last || n < this.beatQuota; n++) {
-      const next = this.beatCursor.next()
-      if (next.done) break
-      const connection = next.value
-      if (connection.awaitingPong) {
-        if (now - connection.pingedAt >= patience) connection.terminate()
-        continue
-      }
-      connection.awaitingPong = true
-      connection.pingedAt = now
-      if (connection.ws.readyState === wsModule.WebSocket.OPEN) connection.ws.ping()
-    }
-  }
-
   private expireAuth(): void {
     const now = Date.now()
     for (const connection of this.awaitingVerdict) {
@@ -315,7 +275,7 @@ export class Gateway {
   /** Shutdown: refuse new upgrades and close every socket with `code`. */
   stopAccepting(): void {
     this.accepting = false
-    clearInterval(this.heartbeat)
+    this.heartbeat.stop()
     if (this.authSweep) clearInterval(this.authSweep)
   }
 
