@@ -47,8 +47,20 @@ export const idle: Scenario = {
   },
   metrics: [
     { key: 'perSocket', label: 'RSS per extra socket', unit: 'KiB', better: 'lower', digits: 1 },
-    { key: 'perRoom', label: 'RSS per room (first socket included)', unit: 'KiB', better: 'lower', digits: 1 },
-    { key: 'warmUp', label: 'RSS per warm-up room (one-off costs included)', unit: 'KiB', better: 'lower', digits: 1 },
+    {
+      key: 'perRoom',
+      label: 'RSS per room (first socket included)',
+      unit: 'KiB',
+      better: 'lower',
+      digits: 1,
+    },
+    {
+      key: 'warmUp',
+      label: 'RSS per warm-up room (one-off costs included)',
+      unit: 'KiB',
+      better: 'lower',
+      digits: 1,
+    },
     { key: 'baseline', label: 'RSS with no sockets', unit: 'MiB', better: 'lower', digits: 1 },
     { key: 'total', label: 'RSS with all sockets', unit: 'MiB', better: 'lower', digits: 1 },
     { key: 'idleCpu', label: 'server CPU while idle', unit: '%', better: 'lower', digits: 2 },
