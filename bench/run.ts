@@ -33,7 +33,7 @@ const scenarios: readonly Scenario[] = [
 
 const usage = `usage: npm run bench -- [${scenarios.map((s) => s.name).join('|')} ...] [options]
   (no scenario: all of them)
-  --targets <list>   comma-separated subset of ${allTargets.map((t) => t.name).join(',')} (default: all but plait-auth and ws-relay)
+  --targets <list>   comma-separated subset of ${allTargets.map((t) => t.name).join(',')} (default: y-websocket,hocuspocus,plait)
   --quick            small counts and short durations, for developing the bench
   --cpu-prof <dir>   run plait with node --cpu-prof, profiles written to <dir> when it stops
   --node-flags=<f>   extra node flags for the plait server, e.g. --node-flags="--trace-gc" (output: server log)

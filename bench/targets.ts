@@ -6,7 +6,7 @@ import type { Framing } from './protocol.js'
 
 export const repoRoot = join(import.meta.dirname, '..')
 
-export type TargetName = 'y-websocket' | 'hocuspocus' | 'plait' | 'plait-auth' | 'ws-relay'
+export type TargetName = 'y-websocket' | 'hocuspocus' | 'plait' | 'plait-auth' | 'plait-window' | 'ws-relay'
 
 export interface LaunchOptions {
   port: number
@@ -115,6 +115,17 @@ const plaitAuth: Target = {
   },
 }
 
+/** plait with the opt-in write window: sparse rooms share a disk write, each update waits up to 2 ms for it. */
+const plaitWindow: Target = {
+  ...plait,
+  name: 'plait-window',
+  label: 'plait --write-window 2ms',
+  launch: (options) => {
+    const launch = plait.launch(options)
+    return { ...launch, env: { ...launch.env, WRITE_WINDOW: '2ms' } }
+  },
+}
+
 const yWebsocket: Target = {
   name: 'y-websocket',
   label: 'y-websocket-server 0.1.1 + y-leveldb',
@@ -168,7 +179,7 @@ const wsRelay: Target = {
   isPlait: false,
 }
 
-export const allTargets: readonly Target[] = [yWebsocket, hocuspocus, plait, plaitAuth, wsRelay]
+export const allTargets: readonly Target[] = [yWebsocket, hocuspocus, plait, plaitAuth, plaitWindow, wsRelay]
 /** What runs without --targets: plait against the two reference servers. */
 export const defaultTargets: readonly Target[] = [yWebsocket, hocuspocus, plait]
 

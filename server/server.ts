@@ -85,8 +85,11 @@ export class PlaitServer {
       store ??
       this.cluster?.store ??
       new LevelStore(this.config.dataDir, { syncWrites: this.config.syncWrites })
-    this.commit = new GroupCommit<RoomMember>(this.store, this.metrics, (error, unwritten) =>
-      this.health.writeFailed(error, unwritten),
+    this.commit = new GroupCommit<RoomMember>(
+      this.store,
+      this.metrics,
+      (error, unwritten) => this.health.writeFailed(error, unwritten),
+      this.config.writeWindowMs,
     )
     this.events = new DocumentEvents((event, error) =>
       this.log.error({ event, err: error }, 'a document event listener threw; the room carries on'),

@@ -126,6 +126,46 @@ describe('persistence', () => {
     }
   })
 
+  test('with a write window, edits to sparse rooms share one disk write and are broadcast only after it', async () => {
+    const dataDir = tempDir()
+    const store = new LevelStore(dataDir)
+    const s = await startServer({ store, tuning: { writeWindowMs: 300 } }, dataDir)
+    const clients = ['left', 'right'].flatMap((room) => [
+      connectProvider(s.url, room),
+      connectProvider(s.url, room),
+    ])
+    const [leftWriter, leftObserver, rightWriter, rightObserver] = clients
+    try {
+      await synced(...clients)
+      const batches: { rooms: string[]; at: number }[] = []
+      const write = store.write.bind(store)
+      store.write = (batch) => {
+        batches.push({ rooms: [...new Set(batch.appends.map((a) => a.room))].sort(), at: performance.now() })
+        return write(batch)
+      }
+      const typed = performance.now()
+      leftWriter.text.insert(0, 'left edit')
+      rightWriter.text.insert(0, 'right edit')
+      await waitFor(
+        () => leftObserver.text.toString() === 'left edit' && rightObserver.text.toString() === 'right edit',
+        'both observers to get their edit',
+      )
+      assert.deepEqual(
+        batches.map((b) => b.rooms),
+        [['left', 'right']],
+        'both rooms went to disk in one batch',
+      )
+      assert.ok(batches[0].at - typed >= 250, 'the batch waited for the window')
+    } finally {
+      for (const c of clients) c.destroy()
+      await s.stop()
+    }
+    const [left, right] = [await readStored(dataDir, 'left'), await readStored(dataDir, 'right')]
+    assert.equal(left.text, 'left edit')
+    assert.equal(right.text, 'right edit')
+    removeDir(dataDir)
+  })
+
   test('with --sync-writes every batch is fsynced and the document survives a kill -9', async () => {
     const dir = tempDir()
     const server = new PlaitProcess(await freePort(), ['--sync-writes'], dir)

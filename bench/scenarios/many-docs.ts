@@ -13,7 +13,7 @@ const full = { rooms: 1000, sockets: 1000, perSocket: 20, singles: 10_000 }
 const quick = { rooms: 100, sockets: 100, perSocket: 20, singles: 1000 }
 type Params = typeof full
 
-const multiplexing = new Set(['plait', 'plait-auth', 'hocuspocus'])
+const multiplexing = new Set(['plait', 'plait-auth', 'plait-window', 'hocuspocus'])
 
 const roomName = (i: number) => `many-docs/${i}`
 

@@ -183,6 +183,11 @@ export interface TuningOptions {
   roomFramesPerSecond?: number
   /** Awareness frames a busy room sends per second in all: one awareness broadcast per members × 1000 / this ms. */
   awarenessFramesPerSecond?: number
+  /**
+   * Wait this long after an update before writing it (0: write in the turn it arrived). Every update of the
+   * window goes to disk in one batch, and none is broadcast before that batch is durable.
+   */
+  writeWindowMs?: number
 }
 
 /** The groups of ServerOptions, and the fields that are not plain values (no flag, no default). */

@@ -235,6 +235,15 @@ export const limitSpecs = [
     help: 'frames a busy room sends per second in all: lower saves CPU, adds up to members/this s of latency',
   },
   {
+    key: 'writeWindowMs',
+    at: 'tuning.writeWindowMs',
+    flag: 'write-window',
+    env: 'WRITE_WINDOW',
+    kind: 'ms',
+    default: 0,
+    help: 'gather updates this long into one disk write: less CPU for many sparse rooms, as much added latency',
+  },
+  {
     key: 'awarenessFramesPerSecond',
     at: 'tuning.awarenessFramesPerSecond',
     flag: 'awareness-frames-per-second',
