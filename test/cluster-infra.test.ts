@@ -10,6 +10,7 @@ import { startBalancer } from './helpers/balancer.js'
 import { waitFor } from './helpers/clients.js'
 import { postgresSkipReason, startPostgres } from './helpers/postgres-server.js'
 import { redisSkipReason, startRedis } from './helpers/redis-server.js'
+import { unmet } from './helpers/requirements.js'
 
 function redisClient(url: string): Redis {
   // fail fast instead of queueing: a test should see a server that is down
@@ -19,7 +20,7 @@ function redisClient(url: string): Redis {
 }
 
 test('Redis with appendfsync always keeps every acknowledged write across kill -9', {
-  skip: redisSkipReason() ?? false,
+  skip: unmet(redisSkipReason()),
 }, async () => {
   const redis = await startRedis({ appendfsync: 'always' })
   try {
@@ -49,7 +50,7 @@ test('Redis with appendfsync always keeps every acknowledged write across kill -
 })
 
 test('Redis restart: a client that stays connected gets through again on the same port', {
-  skip: redisSkipReason() ?? false,
+  skip: unmet(redisSkipReason()),
 }, async () => {
   const redis = await startRedis()
   // ioredis reconnects on its own, as the cluster's clients will
@@ -69,7 +70,7 @@ test('Redis restart: a client that stays connected gets through again on the sam
 })
 
 test('PostgreSQL keeps committed rows across kill -9, in a database of its own', {
-  skip: postgresSkipReason() ?? false,
+  skip: unmet(postgresSkipReason()),
 }, async () => {
   const postgres = await startPostgres()
   try {

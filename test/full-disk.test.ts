@@ -2,10 +2,11 @@
 // clients: nothing anyone saw is lost, before or after the disk is freed, across either kind of restart.
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { describe, type TestContext, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { connectProvider, synced, type TestProvider, upgradeStatus, waitFor } from './helpers/clients.js'
 import { freePort, PlaitProcess } from './helpers/plait-process.js'
-import { fillDisk, mountTmpfs, removeFiller, type Tmpfs } from './helpers/tmpfs.js'
+import { unmet } from './helpers/requirements.js'
+import { fillDisk, mountTmpfs, removeFiller, type Tmpfs, tmpfsUnavailable } from './helpers/tmpfs.js'
 
 const EDIT_BYTES = 8 * 1024
 const MARKER = /<[er]\d+>/g
@@ -44,13 +45,10 @@ interface Scene {
   writerCloses: { code: number; reason: string; at: number }[]
 }
 
-/** Mounts the tmpfs, with plait (not started) and a writer and an observer for "notes"; null: cannot mount. */
-async function setUp(t: TestContext, flags: string[] = []): Promise<Scene | null> {
+/** Mounts the tmpfs, with plait (not started) and a writer and an observer for "notes". */
+async function setUp(flags: string[] = []): Promise<Scene> {
   const fs = mountTmpfs('2m')
-  if (typeof fs === 'string') {
-    t.skip(fs)
-    return null
-  }
+  if (typeof fs === 'string') throw new Error(fs)
   const dataDir = join(fs.dir, 'data')
   const plait = new PlaitProcess(await freePort(), flags, dataDir)
   const scene: Scene = {
@@ -82,8 +80,7 @@ async function start(scene: Scene): Promise<void> {
   await synced(scene.writer, scene.observer)
 }
 
-async function tearDown(scene: Scene | null): Promise<void> {
-  if (scene === null) return
+async function tearDown(scene: Scene): Promise<void> {
   for (const client of scene.clients) client.destroy()
   try {
     await scene.plait.crash()
@@ -122,7 +119,7 @@ async function assertKept(plait: PlaitProcess, seen: Set<string>, expected: stri
   }
 }
 
-describe('a full disk', () => {
+describe('a full disk', { skip: unmet(tmpfsUnavailable()) }, () => {
   const runs = [
     { restart: 'SIGTERM', flags: [] },
     { restart: 'kill -9', flags: [] },
@@ -131,8 +128,7 @@ describe('a full disk', () => {
   for (const { restart, flags } of runs) {
     const title = `clients are closed and resend after recovery; every edit anyone saw survives a ${restart} restart`
     test(`${title}${flags.length > 0 ? ` (${flags.join(' ')})` : ''}`, async (t) => {
-      const scene = await setUp(t, [...flags])
-      if (scene === null) return
+      const scene = await setUp([...flags])
       const { writer, observer } = scene
       try {
         await start(scene)
@@ -209,9 +205,8 @@ describe('a full disk', () => {
     })
   }
 
-  test('SIGTERM while the disk is full exits non-zero and names what was not written', async (t) => {
-    const scene = await setUp(t)
-    if (scene === null) return
+  test('SIGTERM while the disk is full exits non-zero and names what was not written', async () => {
+    const scene = await setUp()
     try {
       await start(scene)
       await fillUntilFailing(scene)

@@ -5,15 +5,16 @@ import { join } from 'node:path'
 import { after, before } from 'node:test'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { freePort, PlaitProcess } from './plait-process.js'
+import { unmet } from './requirements.js'
 import { newestSourceTime } from './server.js'
 
 export const chromiumPath = '/usr/bin/chromium'
 export const artifactsDir = join(import.meta.dirname, '..', '..', 'test-artifacts')
 
 /** Why browser tests cannot run here, or false when they can. */
-export const browserMissing: string | false = existsSync(chromiumPath)
-  ? false
-  : `${chromiumPath} not installed (apt-get install -y chromium)`
+export const browserMissing: string | false = unmet(
+  existsSync(chromiumPath) ? null : `${chromiumPath} not installed (apt-get install -y chromium)`,
+)
 
 const demoDir = join(import.meta.dirname, '..', '..', 'web-demo')
 

@@ -6,10 +6,11 @@ import type { ContractSubject } from '../../persistence/contract.js'
 import { PlaitProcess } from './plait-process.js'
 import { type PostgresServer, postgresSkipReason, startPostgres } from './postgres-server.js'
 import { type RedisServer, redisSkipReason, startRedis } from './redis-server.js'
+import { unmet } from './requirements.js'
 import { freePort, startServer, type TestServer } from './server.js'
 
 /** Why the cluster tests cannot run here (they skip with it; .ci/run installs both), or false. */
-export const clusterSkip: string | false = redisSkipReason() ?? postgresSkipReason() ?? false
+export const clusterSkip: string | false = unmet(redisSkipReason() ?? postgresSkipReason())
 
 export interface ClusterServices {
   redis: RedisServer

@@ -35,6 +35,14 @@ export function mountTmpfs(size: string): Tmpfs | string {
   }
 }
 
+/** Why no tmpfs can be mounted here (one line), or null when one can: mounts and unmounts a small one. */
+export function tmpfsUnavailable(): string | null {
+  const fs = mountTmpfs('64k')
+  if (typeof fs === 'string') return fs
+  fs.unmount()
+  return null
+}
+
 export function freeBytes(dir: string): number {
   const stats = statfsSync(dir)
   return stats.bavail * stats.bsize
