@@ -28,7 +28,7 @@ import { HttpConnections } from './http/connections.js'
 import { httpDepsOf } from './http/deps-of.js'
 import { createRequestListener } from './http/listener.js'
 import { Metrics } from './http/metrics.js'
-import { createNodeServer } from './http/node-server.js'
+import { createNodeServer, listenOn } from './http/node-server.js'
 import { createLogger, type Logger } from './logger.js'
 import { observeDocuments } from './observers.js'
 import type { ServerOptions } from './options/options.js'
@@ -214,14 +214,13 @@ export class PlaitServer {
     await this.store.open()
     try {
       await this.cluster?.start()
-    } catch (error) {
-      await this.store.close().catch(() => {})
-      throw error
-    }
-    // The store's lock makes the data directory ours, and so the webhook outbox in it.
-    try {
+      // The store's lock makes the data directory ours, and so the webhook outbox in it.
       await this.webhooks?.start()
+      if (!this.attached) await listenOn(this.httpServer, this.config.port, this.config.host)
     } catch (error) {
+      // Whatever started is stopped: a failed start leaves no connection retrying and no lock held.
+      await this.webhooks?.close().catch(() => {})
+      await this.cluster?.stop().catch(() => {})
       await this.store.close().catch(() => {})
       throw error
     }
@@ -231,28 +230,6 @@ export class PlaitServer {
         'auth is off: anyone who can reach this address can read and write every document (set AUTH_SECRET to turn it on)',
       )
     }
-    if (this.attached) {
-      await this.warmUp()
-      return this.address()
-    }
-    await new Promise<void>((resolve, reject) => {
-      const onError = (error: NodeJS.ErrnoException) => {
-        this.webhooks?.close().catch(() => {})
-        this.store.close().catch(() => {})
-        reject(
-          error.code === 'EADDRINUSE'
-            ? new Error(
-                `Port ${this.config.port} on ${this.config.host} is already in use; choose another with --port.`,
-              )
-            : error,
-        )
-      }
-      this.httpServer.once('error', onError)
-      this.httpServer.listen(this.config.port, this.config.host, () => {
-        this.httpServer.off('error', onError)
-        resolve()
-      })
-    })
     await this.warmUp()
     return this.address()
   }
