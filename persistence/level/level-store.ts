@@ -29,7 +29,7 @@ import {
   roomKey,
   snapshotKey,
 } from './format.js'
-import { endOf, type LogEnds, readEnds, snapshotOf } from './log-ends.js'
+import { endOf, KnownEnds, type LogEnds, readEnds, snapshotOf } from './log-ends.js'
 import { decodeRoomInfo, encodeRoomInfo } from './room-info.js'
 import { putVersionOps, readVersion, readVersionInfos, versionKeys } from './version-keys.js'
 
@@ -40,18 +40,12 @@ const { Level } = createRequire(import.meta.url)('level') as typeof import('leve
 // Bigger than one LevelDB log block (32 KiB): a probe that fits in a page the file already owns would
 // pass on a disk with no room for a real batch.
 const PROBE_BYTES = 64 * 1024
-// Rooms whose log ends are kept in memory at most; past it the oldest is read again when next written.
-const REMEMBERED_ROOMS = 100_000
 
 export class LevelStore implements DocumentStore {
   private readonly db: LevelType<string, Uint8Array>
-  // Each room's log end, so an append reads nothing. This is right only because a LevelDB directory has
-  // one writer by construction (its LOCK file refuses a second process) and this store's writes run one at
-  // a time (serial): nobody else can move a log end. A backend several nodes share must let the
-  // database assign positions instead. The room index is not cached: every batch writes it (see write).
-  private readonly ends = new Map<string, LogEnds>()
-  // Counts entries leaving `ends`, so a load that raced a delete does not put back what it read before.
-  private forgotten = 0
+  // Log ends, right because writes run one at a time (serial). The room index is not cached: every batch
+  // writes it (see write).
+  private readonly ends = new KnownEnds()
   private queue: Promise<unknown> = Promise.resolve()
 
   constructor(
@@ -67,7 +61,7 @@ export class LevelStore implements DocumentStore {
   }
 
   async open(): Promise<void> {
-    this.forgetAll()
+    this.ends.forgetAll()
     try {
       await this.db.open()
     } catch (error) {
@@ -76,7 +70,7 @@ export class LevelStore implements DocumentStore {
   }
 
   async load(room: string): Promise<StoredRoom> {
-    const forgotten = this.forgotten
+    const generation = this.ends.generation
     // Both reads from one snapshot of the database: a compaction between them would look like a gap.
     const view = this.db.snapshot()
     try {
@@ -115,15 +109,13 @@ export class LevelStore implements DocumentStore {
         logBytes += value.byteLength
       }
       // What this load read is the log end unless a write or delete may have moved it meanwhile.
-      if (forgotten === this.forgotten && !this.ends.has(room)) {
-        this.remember(room, {
-          next: position + 1,
-          snapshotThrough,
-          logBytes: logBytes + staleBytes,
-          snapshotBytes: stored?.byteLength ?? 0,
-          lastChange: indexed === undefined ? null : decodeRoomInfo(indexed).lastChange,
-        })
-      }
+      this.ends.rememberIfUnchanged(generation, room, {
+        next: position + 1,
+        snapshotThrough,
+        logBytes: logBytes + staleBytes,
+        snapshotBytes: stored?.byteLength ?? 0,
+        lastChange: indexed === undefined ? null : decodeRoomInfo(indexed).lastChange,
+      })
       const exists = indexed !== undefined || snapshot !== null || updates.length > 0
       return { exists, snapshot, updates, position, logBytes }
     } finally {
@@ -205,11 +197,11 @@ export class LevelStore implements DocumentStore {
       for (const [room, end] of ends)
         chained.put(roomKey(room), encodeRoomInfo(end.logBytes + end.snapshotBytes, end.lastChange))
       await chained.write({ sync: this.options.syncWrites === true })
-      for (const [room, end] of ends) this.remember(room, end)
+      for (const [room, end] of ends) this.ends.remember(room, end)
       return { positions }
     } catch (error) {
       // The log ends were moved for a batch that is not on disk: read them again next time.
-      for (const room of ends.keys()) this.forget(room)
+      for (const room of ends.keys()) this.ends.forget(room)
       if (error instanceof StoreError) throw error
       throw writeError(this.location, 'writing', error)
     }
@@ -220,21 +212,6 @@ export class LevelStore implements DocumentStore {
     const run = this.queue.then(task, task)
     this.queue = run.catch(() => {})
     return run
-  }
-
-  private remember(room: string, end: LogEnds): void {
-    this.ends.set(room, end)
-    if (this.ends.size > REMEMBERED_ROOMS) this.forget(this.ends.keys().next().value as string)
-  }
-
-  private forget(room: string): void {
-    this.ends.delete(room)
-    this.forgotten++
-  }
-
-  private forgetAll(): void {
-    this.ends.clear()
-    this.forgotten++
   }
 
   async checkWritable(): Promise<void> {
@@ -281,7 +258,7 @@ export class LevelStore implements DocumentStore {
         await this.db.batch(keys.map((key) => ({ type: 'del' as const, key })))
       } finally {
         // After the delete, so that a load which read the room before it does not remember it.
-        this.forget(room)
+        this.ends.forget(room)
       }
     })
   }
@@ -308,7 +285,7 @@ export class LevelStore implements DocumentStore {
 
   async close(): Promise<void> {
     // Reopened, LevelDB may have lost writes it accepted (see store-health.ts): read log ends again.
-    this.forgetAll()
+    this.ends.forgetAll()
     if (this.db.status === 'open' || this.db.status === 'opening') await this.db.close()
   }
 }

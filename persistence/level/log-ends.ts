@@ -1,4 +1,4 @@
-// Where a LevelStore room's log stands, as LevelStore caches it per room (see its `ends`), and the one
+// Where a LevelStore room's log stands, the cache of it LevelStore keeps per room (KnownEnds), and the one
 // read from disk that builds it for a room the store has not read or written since it opened.
 
 import type { Level as LevelType } from 'level'
@@ -17,6 +17,50 @@ export interface LogEnds {
   snapshotBytes: number
   /** When a batch last appended to the room (ms); null when unknown. */
   lastChange: number | null
+}
+
+// Rooms whose log ends are kept in memory at most; past it the oldest is read again when next written.
+const REMEMBERED_ROOMS = 100_000
+
+/**
+ * Each room's log end, so an append reads nothing. This is right only because a LevelDB directory has one
+ * writer by construction (its LOCK file refuses a second process) and the store's writes run one at a time:
+ * nobody else can move a log end. A backend several nodes share must let the database assign positions
+ * instead.
+ */
+export class KnownEnds {
+  private readonly ends = new Map<string, LogEnds>()
+  // Counts entries leaving the cache, so a load that raced a delete does not put back what it read before.
+  private forgotten = 0
+
+  /** A token that changes whenever an entry leaves; see rememberIfUnchanged. */
+  get generation(): number {
+    return this.forgotten
+  }
+
+  get(room: string): LogEnds | undefined {
+    return this.ends.get(room)
+  }
+
+  remember(room: string, end: LogEnds): void {
+    this.ends.set(room, end)
+    if (this.ends.size > REMEMBERED_ROOMS) this.forget(this.ends.keys().next().value as string)
+  }
+
+  /** Remembers what a load read, unless an entry left since `generation` or the room is known already. */
+  rememberIfUnchanged(generation: number, room: string, end: LogEnds): void {
+    if (generation === this.forgotten && !this.ends.has(room)) this.remember(room, end)
+  }
+
+  forget(room: string): void {
+    this.ends.delete(room)
+    this.forgotten++
+  }
+
+  forgetAll(): void {
+    this.ends.clear()
+    this.forgotten++
+  }
 }
 
 // Every room of a batch is in its map of log ends before anything reads one.
