@@ -5,7 +5,6 @@
 // the room in the same atomic step. A compaction writes the snapshot to PostgreSQL first, then trims
 // the stream through its position, so a reader that sees the trim also sees the snapshot: load reads
 // Redis before PostgreSQL for that reason.
-import pg from 'pg'
 import {
   type DocumentStore,
   type ListOptions,
@@ -17,6 +16,7 @@ import {
   type WriteBatch,
   type WriteResult,
 } from '../store.js'
+import { createPool } from './postgres-pool.js'
 import { PostgresRooms } from './postgres-rooms.js'
 import { migrate } from './postgres-schema.js'
 import { listVersions, loadVersion, saveVersion } from './postgres-versions.js'
@@ -76,15 +76,7 @@ export class ClusterStore implements DocumentStore {
   async open(): Promise<void> {
     if (this.log !== null) return
     const redis = createRedis(this.options.redisUrl, { timeoutMs: this.timeoutMs, failFast: true })
-    const pool = new pg.Pool({
-      connectionString: this.options.databaseUrl,
-      max: 10,
-      connectionTimeoutMillis: this.timeoutMs,
-      statement_timeout: this.timeoutMs * 2,
-      query_timeout: this.timeoutMs * 2,
-    })
-    // An idle client whose server went away is dropped by the pool; the next query reconnects.
-    pool.on('error', () => {})
+    const pool = createPool(this.options.databaseUrl, this.timeoutMs)
     try {
       await redis.connect()
       await migrate(pool)

@@ -2,6 +2,7 @@
 // covers, and that the room exists. Every step is marked as PostgreSQL's when it fails (store-errors.ts).
 import type pg from 'pg'
 import type { Compaction, ListOptions } from '../store.js'
+import { inTransaction } from './postgres-pool.js'
 import { inPostgres } from './store-errors.js'
 
 export interface SnapshotRow {
@@ -90,20 +91,12 @@ export class PostgresRooms {
 
   /** Removes the room and its versions, in one transaction. */
   delete(room: string): Promise<void> {
-    return inPostgres(async () => {
-      const client = await this.pool.connect()
-      try {
-        await client.query('BEGIN')
+    return inPostgres(() =>
+      inTransaction(this.pool, async (client) => {
         await client.query('DELETE FROM plait_versions WHERE room = $1', [room])
         await client.query('DELETE FROM plait_rooms WHERE name = $1', [room])
-        await client.query('COMMIT')
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {})
-        throw error
-      } finally {
-        client.release()
-      }
-    })
+      }),
+    )
   }
 
   /** Writes a probe record (checkWritable). */

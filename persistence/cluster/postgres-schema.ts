@@ -3,6 +3,7 @@
 // start together do it once. Names are COLLATE "C": byte order, which for UTF-8 is the code point order
 // listRooms promises.
 import type { Pool } from 'pg'
+import { inTransaction } from './postgres-pool.js'
 
 export const SCHEMA_VERSION = 1
 
@@ -31,10 +32,8 @@ const MIGRATIONS: Record<number, string> = {
 }
 
 /** Brings the database to SCHEMA_VERSION; refuses one written by a newer plait. */
-export async function migrate(pool: Pool): Promise<void> {
-  const client = await pool.connect()
-  try {
-    await client.query('BEGIN')
+export function migrate(pool: Pool): Promise<void> {
+  return inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK])
     await client.query('CREATE TABLE IF NOT EXISTS plait_meta (key text PRIMARY KEY, value text NOT NULL)')
     const row = await client.query<{ value: string }>("SELECT value FROM plait_meta WHERE key = 'schema'")
@@ -50,11 +49,5 @@ export async function migrate(pool: Pool): Promise<void> {
       "INSERT INTO plait_meta (key, value) VALUES ('schema', $1) ON CONFLICT (key) DO UPDATE SET value = $1",
       [String(SCHEMA_VERSION)],
     )
-    await client.query('COMMIT')
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {})
-    throw error
-  } finally {
-    client.release()
-  }
+  })
 }
