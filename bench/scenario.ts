@@ -15,6 +15,24 @@ export interface Metric {
   digits?: number
 }
 
+/** What else ran on the two pinned cores meanwhile (CoreInterference), as `otherServerCore` and `otherLoadgenCore`. */
+export const coreShareMetrics: readonly Metric[] = [
+  {
+    key: 'otherServerCore',
+    label: 'other processes on the server core',
+    unit: '%',
+    better: 'none',
+    digits: 1,
+  },
+  {
+    key: 'otherLoadgenCore',
+    label: 'other processes on the load generator core',
+    unit: '%',
+    better: 'none',
+    digits: 1,
+  },
+]
+
 export type Metrics = Record<string, number | null>
 
 export interface ScenarioOutcome {

@@ -6,7 +6,7 @@ import { LoopDelay } from '../loop-delay.js'
 import { pace } from '../pacer.js'
 import { plaitServerNote } from '../plait-metrics.js'
 import { CoreInterference, ProcessSampler } from '../proc.js'
-import { closedNote, loadgenBusyPercent, type Scenario, waitFor } from '../scenario.js'
+import { closedNote, coreShareMetrics, loadgenBusyPercent, type Scenario, waitFor } from '../scenario.js'
 
 const full = { rooms: 100, perRoom: 10, rate: 1, seconds: 20 }
 const quick = { rooms: 10, perRoom: 10, rate: 1, seconds: 5 }
@@ -38,20 +38,7 @@ export const fanout: Scenario = {
     { key: 'loadgenCpu', label: 'load generator CPU', unit: '%', better: 'none', digits: 1 },
     { key: 'loopP99', label: 'load generator event-loop delay p99', unit: 'ms', better: 'none', digits: 1 },
     { key: 'loopMax', label: 'load generator event-loop delay max', unit: 'ms', better: 'none', digits: 1 },
-    {
-      key: 'otherServerCore',
-      label: 'other processes on the server core',
-      unit: '%',
-      better: 'none',
-      digits: 1,
-    },
-    {
-      key: 'otherLoadgenCore',
-      label: 'other processes on the load generator core',
-      unit: '%',
-      better: 'none',
-      digits: 1,
-    },
+    ...coreShareMetrics,
   ],
   async run(ctx) {
     const p = ctx.quick ? quick : full

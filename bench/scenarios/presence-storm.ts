@@ -11,7 +11,14 @@ import { Histogram, percentileOf } from '../histogram.js'
 import { LoopDelay } from '../loop-delay.js'
 import { pace } from '../pacer.js'
 import { CoreInterference, ProcessSampler, rssKiB } from '../proc.js'
-import { closedNote, loadgenBusyPercent, type Scenario, sleep, waitFor } from '../scenario.js'
+import {
+  closedNote,
+  coreShareMetrics,
+  loadgenBusyPercent,
+  type Scenario,
+  sleep,
+  waitFor,
+} from '../scenario.js'
 
 const full = { clients: 500, rate: 10, seconds: 10, observers: 25 }
 const quick = { clients: 50, rate: 10, seconds: 3, observers: 10 }
@@ -179,20 +186,7 @@ export const presenceStorm: Scenario = {
     { key: 'syncP99', label: 'connect → synced p99', unit: 'ms', better: 'lower', digits: 1 },
     { key: 'loadgenCpu', label: 'load generator CPU', unit: '%', better: 'none', digits: 1 },
     { key: 'loopMax', label: 'load generator event-loop delay max', unit: 'ms', better: 'none', digits: 1 },
-    {
-      key: 'otherServerCore',
-      label: 'other processes on the server core',
-      unit: '%',
-      better: 'none',
-      digits: 1,
-    },
-    {
-      key: 'otherLoadgenCore',
-      label: 'other processes on the load generator core',
-      unit: '%',
-      better: 'none',
-      digits: 1,
-    },
+    ...coreShareMetrics,
   ],
   async run(ctx) {
     const p = ctx.quick ? quick : full
