@@ -11,9 +11,10 @@ import { clusterContractSubject, clusterSkip } from './helpers/cluster.js'
 import type { PostgresServer } from './helpers/postgres-server.js'
 import { startPostgres } from './helpers/postgres-server.js'
 import { type RedisCluster, redisClusterSkipReason, startRedisCluster } from './helpers/redis-cluster.js'
+import { unmet } from './helpers/requirements.js'
 import { startServer, type TestServer } from './helpers/server.js'
 
-const skip = clusterSkip || redisClusterSkipReason() || false
+const skip = clusterSkip || unmet(redisClusterSkipReason())
 
 if (skip !== false) {
   test('plait on a Redis Cluster', { skip }, () => {})

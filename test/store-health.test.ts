@@ -6,11 +6,12 @@ import { StoreHealth } from '../server/documents/store-health.js'
 import { Metrics } from '../server/http/metrics.js'
 import { createLogger } from '../server/logger.js'
 import { waitFor } from './helpers/clients.js'
+import { unmet } from './helpers/requirements.js'
 import { LogCapture } from './helpers/server.js'
 import { fillDisk, mountTmpfs, removeFiller } from './helpers/tmpfs.js'
 
 const tmpfs = mountTmpfs('2m')
-const skip = typeof tmpfs === 'string' ? tmpfs : false
+const skip = unmet(typeof tmpfs === 'string' ? tmpfs : null)
 const fs = typeof tmpfs === 'string' ? null : tmpfs
 
 const update = (byte: number, size = 16 * 1024) => new Uint8Array(size).fill(byte)
